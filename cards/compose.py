@@ -1,0 +1,179 @@
+"""Build cards the same way for every rule: evidence, action, caveats, source, suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cards import orders
+from cards.facts import B12Status
+from cards.facts import Facts
+from cards.model import TOPIC_SYSTEM
+from cards.model import Action
+from cards.model import Card
+from cards.model import Coding
+from cards.model import Indicator
+from cards.model import Source
+from cards.model import Suggestion
+from cards.model import card_uuid
+from cards.model import deterministic_uuid
+from cards.settings import Profile
+from cards.sources import source
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A suggestion before it gets its uuid: label, one action, whether it is recommended."""
+
+    label: str
+    action: Action
+    recommended: bool | None = None
+
+
+def create(label: str, resource: dict[str, Any], recommended: bool | None = None) -> Offer:
+    """Return a suggestion that creates a resource."""
+    return Offer(label, Action(type="create", description=label, resource=resource), recommended)
+
+
+def delete(label: str, resource_id: str, recommended: bool | None = None) -> Offer:
+    """Return a suggestion that deletes a draft order named by 'Type/id'."""
+    return Offer(
+        label, Action(type="delete", description=label, resourceId=resource_id), recommended
+    )
+
+
+def regimen(facts: Facts, kind: str) -> orders.Regimen:
+    """Return the profile's regimen template: kind is 'neuro' or 'standard' (§8)."""
+    prefix = "MR-US" if facts.profile is Profile.US else "MR-UK"
+    return orders.REGIMENS[f"{prefix}-{kind.upper()}"]
+
+
+def regimen_source(facts: Facts) -> str:
+    """Return the source tag of regimen cards: S-CKS in uk, S-FDA-CN in us (§7.0)."""
+    return "S-FDA-CN" if facts.profile is Profile.US else "S-CKS"
+
+
+def treatment(facts: Facts, kind: str, reasons: Iterable[str], recommended: bool = True) -> Offer:
+    """Return the B12 regimen suggestion for the profile."""
+    chosen = regimen(facts, kind)
+    label = f"Order {chosen.words.split(',')[0]}"
+    resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
+    return create(label[:1].upper() + label[1:], resource, recommended)
+
+
+def lab_test(
+    facts: Facts,
+    name: str,
+    reasons: Iterable[str] = (),
+    recommended: bool | None = None,
+    timing: dict[str, Any] | None = None,
+) -> Offer:
+    """Return a suggestion that orders a laboratory test from `order-codes.csv`."""
+    resource = orders.service_request(name, facts.patient_id, tuple(reasons), timing=timing)
+    return create(f"Order {orders.order_label(name)}", resource, recommended)
+
+
+def referral(facts: Facts, name: str, urgent: bool, reasons: Iterable[str] = ()) -> Offer:
+    """Return a referral suggestion (neurology 308474002, haematology 183567007)."""
+    priority = "urgent" if urgent else "routine"
+    resource = orders.service_request(name, facts.patient_id, tuple(reasons), priority=priority)
+    label = orders.order_label(name)
+    if urgent and not label.lower().startswith("urgent"):
+        label = f"Urgent {label[0].lower()}{label[1:]}"
+    return create(label, resource, recommended=None)
+
+
+def spelling(facts: Facts, uk: str, us: str) -> str:
+    """Return the word in the site's spelling (card language, §8)."""
+    return us if facts.profile is Profile.US else uk
+
+
+def b12_evidence(facts: Facts) -> list[str]:
+    """Return the evidence lines for B12 deficiency (or its absence) that cards show."""
+    lines = []
+    first = facts.b12_first_line
+    if first is not None:
+        lines.append(first.describe())
+        if facts.holotc_used is not None:
+            lines.append(facts.holotc_used.describe())
+        if facts.b12_status_basis.startswith(("confirmed", "deficiency not supported: MMA")):
+            if facts.mma is not None:
+                lines.append(f"{facts.mma.describe()}: {facts.b12_status_basis}")
+        elif facts.b12_status_basis.startswith(("probable", "deficiency not supported: homo")):
+            if facts.homocysteine is not None:
+                lines.append(f"{facts.homocysteine.describe()}: {facts.b12_status_basis}")
+    for unusable in facts.unusable_first_line:
+        if first is None or unusable.when >= first.when:
+            lines.append(f"A {unusable.describe()}")
+    for finding in facts.pernicious_anaemia:
+        lines.append(f"Pernicious anaemia: {finding.describe()}")
+    for finding in facts.deficiency_conditions:
+        lines.append(f"Condition: {finding.describe()}")
+    if facts.b12_status is B12Status.UNKNOWN and not facts.unusable_first_line:
+        lines.append("No B12 or holoTC result in the past 12 months")
+    return lines
+
+
+def b12_evidence_refs(facts: Facts) -> list[str]:
+    """Return the references of the B12 evidence (for uuids and reasonReference)."""
+    refs = [
+        r.ref
+        for r in (facts.b12_first_line, facts.holotc_used, facts.mma, facts.homocysteine)
+        if r is not None and r.ref
+    ]
+    refs += [f.ref for f in (*facts.pernicious_anaemia, *facts.deficiency_conditions) if f.ref]
+    return refs
+
+
+def detail(
+    evidence: Sequence[str], actions: Sequence[str], caveats: Sequence[str], sources: Sequence[str]
+) -> str:
+    """Return Markdown detail: the evidence used, what to do, caveats, sources."""
+    parts = ["**Evidence**", *[f"- {line}" for line in evidence]]
+    if actions:
+        parts += ["", "**What to do**", *[f"- {line}" for line in actions]]
+    if caveats:
+        parts += ["", *caveats]
+    cited = "; ".join(f"[{source(tag).label}]({source(tag).url})" for tag in sources)
+    parts += ["", f"Sources: {cited}. Decision support only: the clinician decides."]
+    return "\n".join(parts)
+
+
+def card(
+    facts: Facts,
+    rule_id: str,
+    title: str,
+    indicator: Indicator,
+    summary: str,
+    body: str,
+    evidence_refs: Iterable[str],
+    source_tag: str,
+    offers: Sequence[Offer] = (),
+) -> Card:
+    """Return a card with deterministic uuids for it and its suggestions."""
+    uid = card_uuid(rule_id, facts.patient_id, [indicator.value, *evidence_refs])
+    reference = source(source_tag)
+    suggestions = tuple(
+        Suggestion(
+            label=offer.label,
+            uuid=deterministic_uuid(uid, offer.label, offer.action.resourceId or ""),
+            isRecommended=offer.recommended,
+            actions=(offer.action,),
+        )
+        for offer in offers
+    )
+    return Card(
+        uuid=uid,
+        summary=summary,
+        detail=body,
+        indicator=indicator,
+        source=Source(
+            label=reference.label,
+            url=reference.url,
+            topic=Coding(system=TOPIC_SYSTEM, code=rule_id, display=title),
+        ),
+        suggestions=suggestions,
+        selectionBehavior="any" if suggestions else None,
+    )

@@ -1,0 +1,1029 @@
+"""Derived facts: everything the rules read, computed once per request (clinical-rules §6).
+
+`facts_from_fhir` is the only code that knows FHIR shapes; rules read the frozen `Facts` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from cards import labs
+from cards import terminology as vs
+from cards import text
+from cards.labs import Klass
+from cards.labs import LabResult
+from cards.labs import fmt_date
+from cards.medications import B12Product
+from cards.medications import Medication
+from cards.medications import Route
+from cards.medications import describe
+from cards.resources import as_date
+from cards.resources import codings
+from cards.resources import concept_name
+from cards.resources import parse_all
+from cards.resources import ref
+from cards.resources import status_code
+from cards.resources import texts
+from cards.settings import Profile
+from cards.settings import Settings
+from cards.units import Analyte
+
+
+class Hook(StrEnum):
+    """The CDS Hooks this service answers."""
+
+    PATIENT_VIEW = "patient-view"
+    ORDER_SELECT = "order-select"
+    ORDER_SIGN = "order-sign"
+
+
+class B12Status(StrEnum):
+    """Refined B12 status (§6.2)."""
+
+    DEFICIENT = "deficient"
+    INDETERMINATE = "indeterminate"
+    NORMAL = "normal"
+    UNKNOWN = "unknown"
+
+
+class Marker(StrEnum):
+    """State of a functional marker (MMA, homocysteine)."""
+
+    RAISED = "raised"
+    NORMAL = "normal"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """What a hook request gives the rules: the resources, the drafts and the focus."""
+
+    patient_id: str
+    hook: Hook
+    resources: tuple[Mapping[str, Any], ...] = ()
+    draft_orders: tuple[Mapping[str, Any], ...] = ()
+    selections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A coded (or text-matched) Condition, Observation or Procedure used as evidence."""
+
+    ref: str
+    name: str
+    when: date | None
+    active: bool = True
+    provisional: bool = False
+    by_text: bool = False
+
+    def describe(self) -> str:
+        """Return the evidence line: name, date, and how sure the record is."""
+        parts = [self.name]
+        if self.when is not None:
+            parts.append(f"recorded {fmt_date(self.when)}")
+        if not self.active:
+            parts.append("no longer active")
+        if self.provisional:
+            parts.append("provisional")
+        if self.by_text:
+            parts.append("identified from the record text")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """One B12 dose from the dose history (§6.1)."""
+
+    when: date
+    product: B12Product
+    route: Route
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A medication request, statement, administration or draft, with what it contains."""
+
+    ref: str
+    kind: str  # MedicationRequest | MedicationStatement | MedicationAdministration
+    medication: Medication
+    route: Route
+    active: bool
+    start: date | None
+    daily_mg: float | None
+    draft: bool = False
+    focus: bool = False
+    dose_text: str = ""
+
+    @property
+    def is_b12(self) -> bool:
+        """Return whether the order is B12 treatment (not an antidote or a multivitamin)."""
+        return self.medication.b12 is not None
+
+    def describe(self) -> str:
+        """Return the order as card text: name, dose, route."""
+        parts = [self.medication.name]
+        if self.dose_text:
+            parts.append(self.dose_text)
+        elif self.daily_mg is not None:
+            parts.append(f"{labs.fmt_number(self.daily_mg)} mg/day")
+        if self.route is not Route.UNKNOWN:
+            parts.append(self.route.value)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TestDraft:
+    """A drafted laboratory ServiceRequest."""
+
+    ref: str
+    test: str  # b12 | holotc | mma | homocysteine | potassium | ifab | blood_count | folate
+    focus: bool
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Every derived fact of §6.2 for one patient at time T."""
+
+    patient_id: str
+    hook: Hook
+    today: date
+    settings: Settings
+    age_years: int | None = None
+    sex: str = "unknown"
+    deceased: bool = False
+    pregnant: bool = False
+    results: tuple[LabResult, ...] = ()
+    b12_first_line: LabResult | None = None
+    unusable_first_line: tuple[LabResult, ...] = ()
+    b12_status: B12Status = B12Status.UNKNOWN
+    b12_status_basis: str = ""
+    holotc_used: LabResult | None = None
+    mma: LabResult | None = None
+    homocysteine: LabResult | None = None
+    mma_state: Marker = Marker.NONE
+    homocysteine_state: Marker = Marker.NONE
+    egfr: LabResult | None = None
+    renal_flag: bool = False
+    mma_renal_confounded: bool = False
+    homocysteine_confounded: bool = False
+    deficiency_conditions: tuple[Finding, ...] = ()
+    pernicious_anaemia: tuple[Finding, ...] = ()
+    gastrectomy: tuple[Finding, ...] = ()
+    b12_deficient: bool = False
+    neuro_findings: tuple[Finding, ...] = ()
+    neuro_history: tuple[Finding, ...] = ()
+    haemoglobin: LabResult | None = None
+    mcv: LabResult | None = None
+    anaemia_conditions: tuple[Finding, ...] = ()
+    anaemia: bool = False
+    macrocytosis: bool = False
+    folate: LabResult | None = None
+    folate_low: bool = False
+    orders: tuple[Order, ...] = ()
+    drafts: tuple[Order, ...] = ()
+    test_drafts: tuple[TestDraft, ...] = ()
+    b12_doses: tuple[Dose, ...] = ()
+    on_parenteral_b12: bool = False
+    on_any_b12: bool = False
+    parenteral_drafted: bool = False
+    b12_drafted: bool = False
+    first_parenteral_dose: bool = False
+    therapy_start_date: date | None = None
+    any_therapy_start_date: date | None = None
+    anaemia_at_start: bool = False
+    baseline: tuple[LabResult, ...] = ()
+    deficient_at_start: bool = False
+    methotrexate_active: bool = False
+    pemetrexed_active: bool = False
+    unreadable_resources: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_child(self) -> bool:
+        """Return whether the patient is under the adult age (NG239 scope: 16)."""
+        return self.age_years is not None and self.age_years < self.settings.age_min_adult
+
+    @property
+    def age_unknown(self) -> bool:
+        """Return whether no birth date was available."""
+        return self.age_years is None
+
+    @property
+    def profile(self) -> Profile:
+        """Return the site profile."""
+        return self.settings.profile
+
+    @property
+    def is_order_hook(self) -> bool:
+        """Return whether the hook is order-select or order-sign."""
+        return self.hook is not Hook.PATIENT_VIEW
+
+    def latest(self, *analytes: Analyte, since: date | None = None) -> LabResult | None:
+        """Return the current usable result of the analytes, optionally on or after a date."""
+        return labs.current(self.results, analytes, since=since)
+
+    def focused_drafts(self) -> tuple[Order, ...]:
+        """Return the medication drafts this hook is about (selections, or all for order-sign)."""
+        return tuple(d for d in self.drafts if d.focus)
+
+    def drafted_tests(self, *tests: str, focus_only: bool = False) -> tuple[TestDraft, ...]:
+        """Return drafted lab tests of the given kinds."""
+        return tuple(t for t in self.test_drafts if t.test in tests and (t.focus or not focus_only))
+
+
+# --- Conditions, findings, procedures -------------------------------------------------------
+
+_ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
+_EXCLUDED_VERIFICATION = {"refuted", "entered-in-error"}
+_PROVISIONAL_VERIFICATION = {"provisional", "differential", "unconfirmed"}
+# Anaemia members of b12-deficiency-conditions: every row except these (clinical-rules §2.4).
+_NOT_ANAEMIA = frozenset({"190634004", "237934001", "1186880002", "420920007", "E538"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    model: Any
+    active: bool
+    provisional: bool
+    when: date | None
+
+
+def _conditions(models: Iterable[Any]) -> list[_Condition]:
+    out = []
+    for model in models:
+        verification = status_code(model.verificationStatus)
+        if verification in _EXCLUDED_VERIFICATION:
+            continue
+        clinical = status_code(model.clinicalStatus)
+        abated = (
+            model.abatementDateTime is not None
+            or model.abatementPeriod is not None
+            or (model.abatementAge is not None or model.abatementString is not None)
+        )
+        active = clinical in _ACTIVE_CLINICAL or (not clinical and not abated)
+        when = (
+            as_date(model.onsetDateTime)
+            or as_date(getattr(model.onsetPeriod, "start", None))
+            or as_date(model.recordedDate)
+        )
+        out.append(_Condition(model, active, verification in _PROVISIONAL_VERIFICATION, when))
+    return out
+
+
+def _who_as_cm(pairs: list[tuple[str, str]], settings: Settings) -> list[tuple[str, str]]:
+    """Read WHO ICD-10 codes as ICD-10-CM when the site allows it (`match_icd10_who`, [U])."""
+    if not settings.match_icd10_who:
+        return pairs
+    return [(vs.ICD10CM if s == vs.ICD10_WHO else s, c) for s, c in pairs]
+
+
+def _in_set(
+    concept: Any, value_set: vs.ValueSet, settings: Settings, extra_text: Sequence[str] = ()
+) -> bool:
+    """Return whether a concept has a coding in the set, honouring E53.8's text rule."""
+    pairs = _who_as_cm([(s, c) for s, c, _ in codings(concept)], settings)
+    for system, code in pairs:
+        if not value_set.contains(system, code):
+            continue
+        normalised = code.replace(".", "").upper()
+        if system == vs.ICD10CM and normalised == "E538" and settings.e53_8_requires_b12_text:
+            if not text.has_phrase(
+                text.normalise(" ".join([*texts(concept), *extra_text])), text.B12_TEXT_WORDS
+            ):
+                continue
+        return True
+    return False
+
+
+def _finding(cond: _Condition, by_text: bool = False) -> Finding:
+    model = cond.model
+    return Finding(
+        ref=ref(model),
+        name=concept_name(model.code) or "condition",
+        when=cond.when,
+        active=cond.active,
+        provisional=cond.provisional,
+        by_text=by_text,
+    )
+
+
+def _match_conditions(
+    conditions: Sequence[_Condition],
+    value_set: vs.ValueSet,
+    settings: Settings,
+    words: Sequence[str] = (),
+    active_only: bool = True,
+) -> tuple[Finding, ...]:
+    found = []
+    for cond in conditions:
+        if active_only and not cond.active:
+            continue
+        if _in_set(cond.model.code, value_set, settings):
+            found.append(_finding(cond))
+        elif words and text.has_phrase(text.normalise(" ".join(texts(cond.model.code))), words):
+            found.append(_finding(cond, by_text=True))
+    return tuple(found)
+
+
+# --- Medications --------------------------------------------------------------------------
+
+_ORDER_INTENTS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+_PERIOD_DAYS = {
+    "s": 1 / 86400,
+    "min": 1 / 1440,
+    "h": 1 / 24,
+    "d": 1,
+    "wk": 7,
+    "mo": 30.44,
+    "a": 365.25,
+}
+_MASS_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
+
+
+def _route(dosages: Sequence[Any], medication: Medication) -> Route:
+    """Return the route class from the dosage route/text, else from the product (§2.7)."""
+    pairs: list[tuple[str, str]] = []
+    words: list[str] = []
+    for dosage in dosages:
+        pairs.extend((s, c) for s, c, _ in codings(getattr(dosage, "route", None)))
+        words.extend(texts(getattr(dosage, "route", None)))
+        if getattr(dosage, "text", None):
+            words.append(dosage.text)
+    said = text.normalise(" ".join(words))
+    if any(vs.ROUTE_INTRAVENOUS.contains(s, c) for s, c in pairs) or text.has_phrase(
+        said, text.IV_WORDS
+    ):
+        return Route.IV
+    if any(vs.ROUTE_PARENTERAL.contains(s, c) for s, c in pairs) or text.has_phrase(
+        said, text.PARENTERAL_WORDS
+    ):
+        return Route.PARENTERAL
+    if any(vs.ROUTE_NASAL.contains(s, c) for s, c in pairs) or text.has_phrase(
+        said, text.NASAL_WORDS
+    ):
+        return Route.NASAL
+    if any(vs.ROUTE_ORAL.contains(s, c) for s, c in pairs) or text.has_phrase(
+        said, text.ORAL_WORDS
+    ):
+        return Route.ORAL
+    if medication.product_route is not Route.UNKNOWN:
+        return medication.product_route
+    if medication.b12 is B12Product.HYDROXOCOBALAMIN:
+        return Route.PARENTERAL  # injection-only product (§2.7)
+    return Route.UNKNOWN
+
+
+def _daily_mg(dosage: Any, medication: Medication) -> float | None:
+    """Return the daily amount in mg: dose × frequency ÷ period in days (§2.7 "Daily dose")."""
+    if dosage is None:
+        return None
+    quantity = None
+    for dose_rate in getattr(dosage, "doseAndRate", None) or ():
+        quantity = dose_rate.doseQuantity or quantity
+    quantity = quantity or getattr(dosage, "dose", None)
+    if quantity is None or quantity.value is None:
+        return None
+    unit = (
+        (quantity.code or quantity.unit or "").strip().lower().replace("µ", "u").replace("μ", "u")
+    )
+    amount = float(Decimal(quantity.value))
+    if unit in _MASS_MG:
+        mg = amount * _MASS_MG[unit]
+    elif unit.rstrip("s") in {"tablet", "tab", "capsule", "{tbl}", "ampoule", "ml"} and (
+        medication.strength_mg is not None
+    ):
+        mg = amount * medication.strength_mg
+    else:
+        return None
+    repeat = getattr(getattr(dosage, "timing", None), "repeat", None)
+    if repeat is None or repeat.period is None:
+        return mg  # a single dose, or "daily" only in the text: read as once daily
+    days = float(Decimal(repeat.period)) * _PERIOD_DAYS.get(str(repeat.periodUnit or "d"), 1.0)
+    frequency = repeat.frequency or 1
+    return mg * frequency / days if days > 0 else None
+
+
+def _dose_text(dosages: Sequence[Any]) -> str:
+    return "; ".join(str(d.text) for d in dosages if getattr(d, "text", None))
+
+
+def _read_orders(
+    models: Sequence[Any],
+    bundle: Mapping[str, Any],
+    draft_refs: set[str],
+    focus_refs: set[str],
+    today: date,
+    settings: Settings,
+) -> tuple[list[Order], list[Dose]]:
+    """Return medication orders (current or drafted) and the B12 dose history (§6.1)."""
+    orders: list[Order] = []
+    doses: list[Dose] = []
+    for model in models:
+        kind = model.get_resource_type()
+        if kind not in ("MedicationRequest", "MedicationStatement", "MedicationAdministration"):
+            continue
+        reference = ref(model)
+        draft = reference in draft_refs
+        status = str(model.status or "")
+        medication = describe(model, bundle, settings)
+        if kind == "MedicationRequest":
+            dosages = list(model.dosageInstruction or ())
+        elif kind == "MedicationStatement":
+            dosages = list(model.dosage or ())
+        else:
+            dosages = [model.dosage] if model.dosage is not None else []
+        route = _route(dosages, medication)
+        dose_dates, active, start = _dose_dates(model, kind, status, draft, today)
+        order = Order(
+            ref=reference,
+            kind=kind,
+            medication=medication,
+            route=route,
+            active=active,
+            start=start,
+            daily_mg=_daily_mg(dosages[0] if dosages else None, medication),
+            draft=draft,
+            focus=draft and reference in focus_refs,
+            dose_text=_dose_text(dosages),
+        )
+        if draft or active:
+            orders.append(order)
+        if medication.b12 is not None:
+            doses.extend(Dose(d, medication.b12, route, reference) for d in dose_dates)
+    return orders, sorted(doses, key=lambda d: d.when)
+
+
+def _dose_dates(
+    model: Any, kind: str, status: str, draft: bool, today: date
+) -> tuple[list[date], bool, date | None]:
+    """Return (dose dates, currently active, start date) by the table of §6.1."""
+    if draft:
+        return [], False, today
+    if kind == "MedicationRequest":
+        if status == "draft" or model.intent not in _ORDER_INTENTS and status != "completed":
+            return [], False, None
+        validity_end = as_date(
+            getattr(getattr(model.dispenseRequest, "validityPeriod", None), "end", None)
+        )
+        active = status == "active" and (validity_end is None or validity_end >= today)
+        dates: list[date] = []
+        if status == "completed" and (authored := as_date(model.authoredOn)):
+            dates.append(authored)
+        if status in ("active", "completed", "stopped"):
+            for dosage in model.dosageInstruction or ():
+                events = getattr(getattr(dosage, "timing", None), "event", None) or ()
+                dates.extend(d for e in events if (d := as_date(e)) and d <= today)
+        bounds = None
+        for dosage in model.dosageInstruction or ():
+            repeat = getattr(getattr(dosage, "timing", None), "repeat", None)
+            bounds = bounds or as_date(
+                getattr(getattr(repeat, "boundsPeriod", None), "start", None)
+            )
+        return dates, active, as_date(model.authoredOn) or bounds
+    if kind == "MedicationStatement":
+        if status not in ("active", "completed", "stopped"):
+            return [], False, None
+        period = model.effectivePeriod
+        end = as_date(getattr(period, "end", None))
+        start = as_date(model.effectiveDateTime) or as_date(getattr(period, "start", None))
+        active = status == "active" and (end is None or end >= today)
+        dates = [d for d in (start, end) if d is not None and d <= today]
+        if active and not dates:
+            dates = [today]
+        return dates, active, start
+    if status not in ("completed", "in-progress"):
+        return [], False, None
+    when = as_date(model.effectiveDateTime) or as_date(
+        getattr(model.effectivePeriod, "start", None)
+    )
+    return ([when] if when is not None and when <= today else []), False, when
+
+
+def _maintenance_days(dose: Dose, settings: Settings, neuro_history: bool) -> int:
+    """Return interval + grace for a parenteral dose (§7.17 table)."""
+    if settings.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
+        return 61 + 14 if neuro_history else 92 + 14  # [V2] S-BNF: 2- or 3-monthly, + 14 d
+    return 31 + 7  # cyanocobalamin, and every IM product in us: monthly + 7 d [V] S-FDA-OH
+
+
+def _course_start(dates: Iterable[date], gap_days: int) -> date | None:
+    """Return the first dose after the last gap of at least `gap_days` (§6.2)."""
+    start: date | None = None
+    previous: date | None = None
+    for day in sorted(set(dates)):
+        if previous is None or (day - previous).days >= gap_days:
+            start = day
+        previous = day
+    return start
+
+
+# --- Tests in draftOrders -----------------------------------------------------------------
+
+_TEST_SETS: tuple[tuple[str, vs.ValueSet], ...] = (
+    ("b12", vs.SERUM_B12),
+    ("holotc", vs.HOLOTC),
+    ("mma", vs.MMA),
+    ("homocysteine", vs.HOMOCYSTEINE),
+    ("potassium", vs.POTASSIUM),
+    ("ifab", vs.INTRINSIC_FACTOR_AB),
+    ("folate", vs.FOLATE_SERUM | vs.FOLATE_RBC | vs.FOLATE_BLOOD),
+    ("haematocrit", vs.HAEMATOCRIT),
+    ("reticulocytes", vs.RETICULOCYTES),
+)
+_BLOOD_COUNT_ORDER = vs.ORDER_CODES["blood_count"]
+
+
+def _test_drafts(models: Sequence[Any], focus_refs: set[str]) -> list[TestDraft]:
+    found = []
+    for model in models:
+        if model.get_resource_type() != "ServiceRequest":
+            continue
+        pairs = [(s, c) for s, c, _ in codings(model.code)]
+        reference = ref(model)
+        for name, value_set in _TEST_SETS:
+            if any(value_set.contains(s, c) for s, c in pairs):
+                found.append(
+                    TestDraft(reference, name, reference in focus_refs, concept_name(model.code))
+                )
+        if (_BLOOD_COUNT_ORDER.system, _BLOOD_COUNT_ORDER.code) in pairs:
+            found.append(
+                TestDraft(
+                    reference, "blood_count", reference in focus_refs, concept_name(model.code)
+                )
+            )
+    return found
+
+
+# --- Putting it together ------------------------------------------------------------------
+
+
+def _patient(models: Sequence[Any], today: date) -> tuple[str, date | None, bool]:
+    for model in models:
+        if model.get_resource_type() != "Patient":
+            continue
+        sex = model.gender if model.gender in ("male", "female") else "unknown"
+        born = as_date(model.birthDate)
+        raw = str(model.birthDate) if model.birthDate is not None else ""
+        if born is not None and len(raw) < 10:
+            # A partial birth date gives the youngest possible age (§6.2): the period's last day.
+            born = date(born.year, 12, 31) if len(raw) == 4 else _month_end(born)
+        deceased = bool(model.deceasedBoolean) or (
+            (d := as_date(model.deceasedDateTime)) is not None and d <= today
+        )
+        return sex, born, deceased
+    return "unknown", None, False
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _key(model: Any) -> str:
+    return ref(model)
+
+
+def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None) -> Facts:
+    """Return the derived facts of a chart at date `today`.
+
+    Args:
+        chart: the resolved resources, draft orders and selections of one hook request.
+        today: the evaluation date T.
+        settings: clinical settings; the defaults of clinical-rules.md when omitted.
+    """
+    s = settings or Settings()
+    parsed, unreadable = parse_all(chart.resources)
+    drafted, draft_unreadable = parse_all(chart.draft_orders)
+    models: list[Any] = list(parsed)
+    draft_models: list[Any] = list(drafted)
+    draft_refs = {ref(m) for m in draft_models if ref(m)}
+    if chart.hook is Hook.ORDER_SELECT:
+        focus_refs = {_selection_ref(sel) for sel in chart.selections}
+    elif chart.hook is Hook.ORDER_SIGN:
+        focus_refs = set(draft_refs)
+    else:
+        focus_refs = set()
+    by_type: dict[str, list[Any]] = {}
+    for model in models:
+        by_type.setdefault(model.get_resource_type(), []).append(model)
+    bundle = {_key(m): m for m in [*models, *draft_models] if m.get_resource_type() == "Medication"}
+
+    sex, born, deceased = _patient(by_type.get("Patient", []), today)
+    age = labs.Patient(sex, born).age_on(today)
+    conditions = _conditions(by_type.get("Condition", []))
+    pregnant = sex != "male" and any(
+        c.active
+        and _in_set(c.model.code, vs.PREGNANCY, s)
+        and (c.when is None or c.when >= today - timedelta(weeks=s.pregnancy_max_weeks))
+        for c in conditions
+    )
+    patient = labs.Patient(sex, born, pregnant)
+
+    orders, doses = _read_orders(
+        [
+            *by_type.get("MedicationRequest", []),
+            *by_type.get("MedicationStatement", []),
+            *by_type.get("MedicationAdministration", []),
+            *draft_models,
+        ],
+        bundle,
+        draft_refs,
+        focus_refs,
+        today,
+        s,
+    )
+    drafts = tuple(o for o in orders if o.draft)
+    current_orders = tuple(o for o in orders if not o.draft)
+    parenteral_dose_dates = [d.when for d in doses if d.route.parenteral]
+
+    results = tuple(labs.read_results(by_type.get("Observation", []), patient, today, s))
+    neuro_words = text.NEURO_FINDING_WORDS
+    neuro = _match_conditions(
+        conditions, vs.NEURO_FINDINGS, s, neuro_words
+    ) + _finding_observations(
+        by_type.get("Observation", []), vs.NEURO_FINDINGS, neuro_words, today, s
+    )
+    neuro_history = neuro + tuple(
+        f
+        for f in _match_conditions(conditions, vs.NEURO_FINDINGS, s, neuro_words, active_only=False)
+        if not f.active
+    )
+
+    status = _b12_status(results, parenteral_dose_dates, today, s, current_orders, drafts)
+    pa = _match_conditions(conditions, vs.PERNICIOUS_ANAEMIA_CONDITIONS, s, active_only=False)
+    pa += _positive_ifab(results, parenteral_dose_dates, s)
+    gastrectomy = _match_conditions(conditions, vs.GASTRECTOMY, s, active_only=False) + _procedures(
+        by_type.get("Procedure", []), vs.GASTRECTOMY, today
+    )
+    deficiency_conditions = tuple(
+        f
+        for f in _match_conditions(conditions, vs.B12_DEFICIENCY_CONDITIONS, s)
+        if not _cancelled_by_normal(f, status.first_line)
+    )
+    b12_deficient = status.status is B12Status.DEFICIENT or bool(pa) or bool(deficiency_conditions)
+
+    haemoglobin = labs.current(
+        results, [Analyte.HAEMOGLOBIN], since=today - timedelta(days=s.blood_count_days)
+    )
+    mcv = labs.current(results, [Analyte.MCV], since=today - timedelta(days=s.blood_count_days))
+    anaemia_conditions = tuple(
+        f
+        for f in _match_conditions(conditions, vs.ANAEMIA_CONDITIONS, s)
+        if not _is_non_anaemia(f, conditions)
+    )
+    folate = _low_folate(results, today, s)
+
+    neuro_hist_flag = bool(neuro_history)
+    on_parenteral = any(
+        o.is_b12 and o.route.parenteral and o.active for o in current_orders
+    ) or any(
+        d.route.parenteral and (today - d.when).days <= _maintenance_days(d, s, neuro_hist_flag)
+        for d in doses
+    )
+    on_any = (
+        any(o.is_b12 and o.active for o in current_orders)
+        or on_parenteral
+        or any(
+            not d.route.parenteral and (today - d.when).days <= s.oral_b12_window_days
+            for d in doses
+        )
+    )
+    parenteral_drafted = any(d.is_b12 and d.route.parenteral for d in drafts)
+    b12_drafted = any(d.is_b12 for d in drafts)
+
+    start = _course_start(parenteral_dose_dates, s.first_course_gap_days)
+    if start is None:
+        starts = [o.start for o in current_orders if o.is_b12 and o.route.parenteral and o.start]
+        start = min(starts) if starts else None
+    any_start = _course_start([d.when for d in doses], s.first_course_gap_days)
+    if any_start is None:
+        starts = [o.start for o in current_orders if o.is_b12 and o.start]
+        any_start = min(starts) if starts else None
+    first_dose_is_draft = parenteral_drafted and not any(
+        (today - d).days <= s.first_course_gap_days for d in parenteral_dose_dates
+    )
+    if first_dose_is_draft:
+        start = today
+    baseline_day = start or any_start
+    baseline, anaemia_at_start = _baseline(results, baseline_day, anaemia_conditions, s, patient)
+    deficient_at_start = bool(pa or deficiency_conditions) or (
+        baseline_day is not None
+        and _b12_status(
+            [r for r in results if r.when <= baseline_day],
+            parenteral_dose_dates,
+            baseline_day,
+            s,
+            (),
+            (),
+        ).status
+        is B12Status.DEFICIENT
+    )
+
+    methotrexate = any(o.medication.methotrexate for o in orders)
+    pemetrexed = any(o.medication.pemetrexed for o in orders)
+    renal = status.renal_flag
+    hcy_confounded = status.homocysteine_raised and (
+        renal or folate is not None and folate.klass is Klass.LOW or methotrexate
+    )
+    return Facts(
+        patient_id=chart.patient_id,
+        hook=chart.hook,
+        today=today,
+        settings=s,
+        age_years=age,
+        sex=sex,
+        deceased=deceased,
+        pregnant=pregnant,
+        results=results,
+        b12_first_line=status.first_line,
+        unusable_first_line=status.unusable,
+        b12_status=status.status,
+        b12_status_basis=status.basis,
+        holotc_used=status.holotc,
+        mma=status.mma,
+        homocysteine=status.homocysteine,
+        mma_state=status.mma_state,
+        homocysteine_state=status.homocysteine_state,
+        egfr=status.egfr,
+        renal_flag=renal,
+        mma_renal_confounded=status.mma_renal_confounded,
+        homocysteine_confounded=hcy_confounded,
+        deficiency_conditions=deficiency_conditions,
+        pernicious_anaemia=pa,
+        gastrectomy=gastrectomy,
+        b12_deficient=b12_deficient,
+        neuro_findings=neuro,
+        neuro_history=neuro_history,
+        haemoglobin=haemoglobin,
+        mcv=mcv,
+        anaemia_conditions=anaemia_conditions,
+        anaemia=(haemoglobin is not None and haemoglobin.klass is Klass.LOW)
+        or bool(anaemia_conditions),
+        macrocytosis=mcv is not None and mcv.klass is Klass.HIGH,
+        folate=folate,
+        folate_low=folate is not None and folate.klass is Klass.LOW,
+        orders=current_orders,
+        drafts=drafts,
+        test_drafts=tuple(_test_drafts(draft_models, focus_refs)),
+        b12_doses=tuple(doses),
+        on_parenteral_b12=on_parenteral
+        or (chart.hook is not Hook.PATIENT_VIEW and parenteral_drafted),
+        on_any_b12=on_any or (chart.hook is not Hook.PATIENT_VIEW and b12_drafted),
+        parenteral_drafted=parenteral_drafted,
+        b12_drafted=b12_drafted,
+        first_parenteral_dose=first_dose_is_draft,
+        therapy_start_date=start,
+        any_therapy_start_date=any_start,
+        anaemia_at_start=anaemia_at_start,
+        baseline=baseline,
+        deficient_at_start=deficient_at_start,
+        methotrexate_active=methotrexate,
+        pemetrexed_active=pemetrexed,
+        unreadable_resources=unreadable + draft_unreadable,
+    )
+
+
+def _selection_ref(selection: str) -> str:
+    """Return 'Type/id' from a selection, which may be relative or absolute."""
+    parts = selection.split("/_history")[0].rstrip("/").split("/")
+    return "/".join(parts[-2:])
+
+
+def _finding_observations(
+    observations: Sequence[Any],
+    value_set: vs.ValueSet,
+    words: Sequence[str],
+    today: date,
+    settings: Settings,
+) -> tuple[Finding, ...]:
+    """Return finding Observations (code or value in the set) recorded in the last 365 days."""
+    found = []
+    for obs in observations:
+        if str(obs.status or "") not in ("final", "amended", "corrected", "preliminary"):
+            continue
+        when = as_date(obs.effectiveDateTime) or as_date(obs.issued)
+        if when is None or (today - when).days > settings.finding_max_days or when > today:
+            continue
+        concepts = [obs.code, obs.valueCodeableConcept]
+        if any(_in_set(c, value_set, settings) for c in concepts if c is not None):
+            found.append(
+                Finding(
+                    ref(obs), concept_name(obs.valueCodeableConcept) or concept_name(obs.code), when
+                )
+            )
+        elif text.has_phrase(
+            text.normalise(" ".join(t for c in concepts for t in texts(c))), words
+        ):
+            found.append(Finding(ref(obs), concept_name(obs.code), when, by_text=True))
+    return tuple(found)
+
+
+def _procedures(models: Sequence[Any], value_set: vs.ValueSet, today: date) -> tuple[Finding, ...]:
+    found = []
+    for model in models:
+        if model.status != "completed":
+            continue
+        when = as_date(model.performedDateTime) or as_date(
+            getattr(model.performedPeriod, "start", None)
+        )
+        if when is not None and when > today:
+            continue
+        if any(value_set.contains(s, c) for s, c, _ in codings(model.code)):
+            found.append(Finding(ref(model), concept_name(model.code), when))
+    return tuple(found)
+
+
+def _is_non_anaemia(finding: Finding, conditions: Sequence[_Condition]) -> bool:
+    """Return whether a matched anaemia Condition is only a non-anaemia B12 row (§2.4)."""
+    for cond in conditions:
+        if ref(cond.model) == finding.ref and finding.ref:
+            codes = {c.replace(".", "").upper() for _, c, _ in codings(cond.model.code)}
+            return bool(codes) and codes <= _NOT_ANAEMIA
+    return False
+
+
+def _cancelled_by_normal(finding: Finding, first_line: LabResult | None) -> bool:
+    """A deficiency Condition is cancelled by a later normal first-line result (§6.2)."""
+    return (
+        first_line is not None
+        and first_line.klass is Klass.NORMAL
+        and finding.when is not None
+        and first_line.when > finding.when
+    )
+
+
+def _positive_ifab(
+    results: Sequence[LabResult], parenteral: Sequence[date], settings: Settings
+) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(r.ref, f"Intrinsic factor antibody positive ({fmt_date(r.when)})", r.when)
+        for r in results
+        if r.analyte is Analyte.INTRINSIC_FACTOR_AB
+        and r.klass is Klass.POSITIVE
+        and not _post_injection(r.when, parenteral, settings)
+    )
+
+
+def _post_injection(when: date, parenteral: Sequence[date], settings: Settings) -> bool:
+    """Return whether a result was drawn ≤ 14 days after a parenteral B12 dose [V] S-MAYO-B12."""
+    return any(0 <= (when - d).days <= settings.post_injection_exclusion_days for d in parenteral)
+
+
+def _low_folate(results: Sequence[LabResult], today: date, settings: Settings) -> LabResult | None:
+    """Return the low current folate (serum, red-cell, whole-blood; 90 days), else the latest."""
+    since = today - timedelta(days=settings.folate_days)
+    latest = [
+        labs.current(results, [a], since=since)
+        for a in (Analyte.FOLATE_SERUM, Analyte.FOLATE_RBC, Analyte.FOLATE_BLOOD)
+    ]
+    present = [r for r in latest if r is not None]
+    low = [r for r in present if r.klass is Klass.LOW]
+    if low:
+        return max(low, key=lambda r: r.when)
+    return max(present, key=lambda r: r.when) if present else None
+
+
+def _baseline(
+    results: Sequence[LabResult],
+    start: date | None,
+    anaemia_conditions: Sequence[Finding],
+    settings: Settings,
+    patient: labs.Patient,
+) -> tuple[tuple[LabResult, ...], bool]:
+    """Return the baseline blood count before therapy start and whether it showed anaemia (§6.2)."""
+    if start is None:
+        return (), False
+    since = start - timedelta(days=settings.blood_count_days)
+    found = [
+        r
+        for a in (Analyte.HAEMOGLOBIN, Analyte.MCV, Analyte.HAEMATOCRIT, Analyte.RETICULOCYTES_PCT)
+        if (r := labs.current(results, [a], since=since, until=start)) is not None
+    ]
+    abnormal = any(
+        (r.analyte is Analyte.HAEMOGLOBIN and r.klass is Klass.LOW)
+        or (r.analyte is Analyte.MCV and r.klass is Klass.HIGH)
+        for r in found
+    )
+    return tuple(found), abnormal or bool(anaemia_conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    status: B12Status
+    basis: str
+    first_line: LabResult | None
+    unusable: tuple[LabResult, ...]
+    holotc: LabResult | None
+    mma: LabResult | None
+    homocysteine: LabResult | None
+    mma_state: Marker
+    homocysteine_state: Marker
+    egfr: LabResult | None
+    renal_flag: bool
+    mma_renal_confounded: bool
+    homocysteine_raised: bool
+
+
+def _marker(result: LabResult | None) -> Marker:
+    if result is None:
+        return Marker.NONE
+    return Marker.RAISED if result.klass is Klass.HIGH else Marker.NORMAL
+
+
+def _b12_status(
+    results: Sequence[LabResult],
+    parenteral: Sequence[date],
+    today: date,
+    s: Settings,
+    orders: Sequence[Order],
+    drafts: Sequence[Order],
+) -> _Status:
+    """Return the first-line result and the refined B12 status (§4.1 post-injection, §6.2)."""
+    since = today - timedelta(days=s.b12_status_days)
+    first_line_results = [
+        r
+        for r in results
+        if r.analyte in (Analyte.B12, Analyte.HOLOTC)
+        and since <= r.when <= today
+        and not _post_injection(r.when, parenteral, s)
+    ]
+    first = labs.current(first_line_results, [Analyte.B12, Analyte.HOLOTC])
+    unusable = tuple(r for r in first_line_results if not r.usable)
+    window = timedelta(days=s.functional_days)
+    anchor = first.when if first is not None else today
+    lo, hi = (anchor - window, anchor + window) if first is not None else (today - window, today)
+    mma = labs.current(results, [Analyte.MMA, Analyte.MMA_URINE], since=lo, until=hi)
+    if (
+        mma is not None
+        and mma.analyte is Analyte.MMA_URINE
+        and mma.basis is labs.Basis.DEFAULT_BAND
+    ):
+        mma = None  # urine MMA only through the lab's flag or range (§2.2)
+    hcy = labs.current(results, [Analyte.HOMOCYSTEINE], since=lo, until=hi)
+    egfr = labs.current(results, [Analyte.EGFR], since=today - timedelta(days=s.egfr_days))
+    renal = egfr is not None and egfr.klass is Klass.LOW
+    mma_state, hcy_state = _marker(mma), _marker(hcy)
+    renal_confounded = (
+        renal
+        and mma_state is Marker.RAISED
+        and mma is not None
+        and mma.canonical is not None
+        and mma.canonical <= s.mma_renal_ceiling_umol_l
+    )
+    status, basis = B12Status.UNKNOWN, "no usable B12 or holoTC result in the past year"
+    holotc_used = None
+    if first is not None:
+        status = {
+            Klass.LOW: B12Status.DEFICIENT,
+            Klass.INDETERMINATE: B12Status.INDETERMINATE,
+        }.get(first.klass, B12Status.NORMAL)
+        basis = f"{first.name} {first.klass.value}"
+    if status is B12Status.INDETERMINATE and first is not None and first.analyte is Analyte.B12:
+        holotc = labs.current(
+            results, [Analyte.HOLOTC], since=first.when - window, until=first.when + window
+        )
+        if holotc is not None and holotc.canonical is not None:
+            holotc_used = holotc
+            if holotc.canonical < s.holotc_deficient_below_pmol_l:
+                status, basis = B12Status.DEFICIENT, "holoTC low"
+            elif holotc.canonical > s.holotc_indeterminate_max_pmol_l:
+                status, basis = B12Status.NORMAL, "deficiency not supported: holoTC normal"
+    if status is B12Status.INDETERMINATE and mma_state is not Marker.NONE:
+        if mma_state is Marker.RAISED and not renal_confounded:
+            status, basis = B12Status.DEFICIENT, "confirmed: MMA raised"
+        elif mma_state is Marker.NORMAL:
+            status, basis = B12Status.NORMAL, "deficiency not supported: MMA normal"
+    elif status is B12Status.INDETERMINATE and hcy_state is not Marker.NONE:
+        folate = _low_folate(results, today, s)
+        methotrexate = any(o.medication.methotrexate for o in (*orders, *drafts))
+        confounded = renal or (folate is not None and folate.klass is Klass.LOW) or methotrexate
+        if hcy_state is Marker.RAISED and not confounded:
+            status, basis = B12Status.DEFICIENT, "probable: homocysteine raised"
+        elif hcy_state is Marker.NORMAL:
+            status, basis = B12Status.NORMAL, "deficiency not supported: homocysteine normal"
+    return _Status(
+        status=status,
+        basis=basis,
+        first_line=first,
+        unusable=unusable,
+        holotc=holotc_used,
+        mma=mma,
+        homocysteine=hcy,
+        mma_state=mma_state,
+        homocysteine_state=hcy_state,
+        egfr=egfr,
+        renal_flag=renal,
+        mma_renal_confounded=renal_confounded,
+        homocysteine_raised=hcy_state is Marker.RAISED,
+    )

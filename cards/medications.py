@@ -1,0 +1,341 @@
+"""What a medication order contains, by code, by ingredient, or by text (clinical-rules §2.7).
+
+A medication is the order's `medicationCodeableConcept` or the Medication its `medicationReference`
+names (contained `#id`, or present in the same bundle). An ingredient class is found by (1) a
+product or ingredient coding, (2) a Medication ingredient coding (inactive ingredients ignored), or
+(4) the text fallback, which runs only when no coding of the medication is known to any value set:
+a known code that lacks the class settles "no". (Step 3, the RxNav expansion cache, is not built.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from cards import terminology as vs
+from cards import text
+from cards.resources import codings
+from cards.resources import concept_name
+from cards.resources import texts
+from cards.settings import Settings
+
+
+class Route(StrEnum):
+    """Route class of a B12 product (§2.7 "Route and form")."""
+
+    PARENTERAL = "parenteral"  # IM or deep SC
+    IV = "intravenous"  # counts as parenteral for the treatment facts
+    ORAL = "oral"
+    NASAL = "nasal"
+    UNKNOWN = "unknown"
+
+    @property
+    def parenteral(self) -> bool:
+        """Return whether this route counts as parenteral B12 treatment."""
+        return self in (Route.PARENTERAL, Route.IV)
+
+
+class B12Product(StrEnum):
+    """Which cobalamin a product is."""
+
+    HYDROXOCOBALAMIN = "hydroxocobalamin"
+    CYANOCOBALAMIN = "cyanocobalamin"
+    MECOBALAMIN = "mecobalamin"
+    UNSPECIFIED = "cobalamin"
+
+
+class Recognised(StrEnum):
+    """How folic acid was recognised in an order (shown on the card)."""
+
+    CODE = "product code"
+    INGREDIENT = "ingredient code"
+    COMBINATION = "combination product"
+    TEXT = "order text"
+
+
+# Every medication value set: a coding in any of them makes the medication "known" (§2.7 step 4).
+_MEDICATION_SETS = (
+    vs.B12_INGREDIENTS,
+    vs.B12_PRODUCTS_PARENTERAL,
+    vs.B12_PRODUCTS_ORAL_NASAL,
+    vs.FOLATE_PRODUCTS,
+    vs.FOLATE_EXEMPT_PRODUCTS,
+    vs.NITROUS_OXIDE_PRODUCTS,
+    vs.METFORMIN,
+    vs.ACID_SUPPRESSANTS,
+    vs.METHOTREXATE,
+)
+_B12_SETS = (vs.B12_INGREDIENTS, vs.B12_PRODUCTS_PARENTERAL, vs.B12_PRODUCTS_ORAL_NASAL)
+# RxNorm 309596: folic acid / liver extract / vitamin B12 injectable, a combination (§2.5).
+_COMBINATION_CODES = frozenset({"309596"})
+# Leucovorin (folinic acid) RxNorm 6313 [V] PGKB; the other reduced folates are methylfolates.
+_FOLINIC_CODES = frozenset({"6313"})
+_NITRIC_OXIDE_RXNORM = "7442"  # §2.3: nitric oxide, must never count as nitrous oxide [V] PGKB
+
+
+@dataclass(frozen=True, slots=True)
+class Medication:
+    """The ingredient classes of one medication, and how they were found."""
+
+    name: str
+    folic_acid: Recognised | None = None
+    reduced_folate: bool = False
+    b12: B12Product | None = None  # a B12 product that counts as treatment
+    b12_in_combination: bool = False  # B12 inside a multivitamin or combination: not treatment
+    cyanide_antidote: bool = False
+    nitrous_oxide: bool = False
+    metformin: bool = False
+    acid_suppressant: bool = False
+    methotrexate: bool = False
+    pemetrexed: bool = False
+    text_only: bool = False
+    product_route: Route = Route.UNKNOWN  # route implied by the product code or form
+    strength_mg: float | None = None  # strength of one unit (tablet, ampoule), if known
+
+
+def _resolve(order: Any, bundle: Mapping[str, Any]) -> tuple[Any, Any, str]:
+    """Return (code concept, Medication model or None, reference display) of an order."""
+    concept = getattr(order, "medicationCodeableConcept", None)
+    if concept is not None:
+        return concept, None, ""
+    reference = getattr(order, "medicationReference", None)
+    if reference is None:
+        return None, None, ""
+    target = reference.reference or ""
+    medication = None
+    if target.startswith("#"):
+        for contained in getattr(order, "contained", None) or ():
+            if contained.get_resource_type() == "Medication" and contained.id == target[1:]:
+                medication = contained
+    elif target:
+        medication = bundle.get("/".join(target.split("/_history")[0].split("/")[-2:]))
+    if medication is not None:
+        return getattr(medication, "code", None), medication, reference.display or ""
+    return None, None, reference.display or ""
+
+
+def _in_any(sets: tuple[vs.ValueSet, ...], pairs: list[tuple[str, str]]) -> bool:
+    return any(s.contains(system, code) for s in sets for system, code in pairs)
+
+
+def _pairs(concept: Any) -> list[tuple[str, str]]:
+    return [(system, code) for system, code, _ in codings(concept)]
+
+
+def _strength_mg(quantity: Any) -> float | None:
+    """Return a quantity in mg when its unit is a mass unit."""
+    if quantity is None or quantity.value is None:
+        return None
+    unit = (
+        (quantity.code or quantity.unit or "").strip().lower().replace("µ", "u").replace("μ", "u")
+    )
+    factor = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "microgram": 0.001}.get(unit)
+    return float(Decimal(quantity.value)) * factor if factor is not None else None
+
+
+def describe(order: Any, bundle: Mapping[str, Any], settings: Settings) -> Medication:
+    """Return the ingredient classes of the medication an order, statement or dose names."""
+    concept, medication, ref_display = _resolve(order, bundle)
+    code_pairs = _pairs(concept)
+    ingredient_pairs: list[tuple[str, str]] = []
+    ingredient_texts: list[str] = []
+    active_ingredients = 0
+    strength: float | None = None
+    folic_strength: float | None = None
+    for ingredient in getattr(medication, "ingredient", None) or ():
+        if ingredient.isActive is False:
+            continue
+        active_ingredients += 1
+        item = ingredient.itemCodeableConcept
+        pairs = _pairs(item)
+        ingredient_pairs.extend(pairs)
+        ingredient_texts.extend(texts(item))
+        numerator = getattr(ingredient.strength, "numerator", None)
+        mg = _strength_mg(numerator)
+        if _in_any((vs.FOLATE_PRODUCTS,), pairs):
+            folic_strength = mg
+        strength = mg if strength is None else strength
+    all_texts = texts(concept) + ingredient_texts + ([ref_display] if ref_display else [])
+    if medication is not None:
+        form = getattr(medication, "form", None)
+        all_texts.extend(texts(form))
+    name = concept_name(concept) or ref_display or "unnamed medication"
+    known = _in_any(_MEDICATION_SETS, code_pairs + ingredient_pairs)
+    combined = text.normalise(" ".join(all_texts))
+    multivitamin_text = text.has_phrase(combined, text.MULTIVITAMIN_WORDS) is not None
+    prenatal_text = text.has_phrase(combined, text.PRENATAL_WORDS) is not None
+    if known:
+        return _from_codes(
+            name,
+            code_pairs,
+            ingredient_pairs,
+            active_ingredients,
+            combined,
+            multivitamin_text or prenatal_text,
+            folic_strength or strength,
+            settings,
+        )
+    return _from_text(name, combined, multivitamin_text, prenatal_text, settings)
+
+
+def _b12_product(pairs: list[tuple[str, str]], combined_text: str) -> B12Product:
+    """Return which cobalamin the B12 codings (or the text) name."""
+    displays = (
+        " ".join(
+            (row.display or "").lower()
+            for s in _B12_SETS
+            for system, code in pairs
+            if (row := s.matches([{"system": system, "code": code}])) is not None
+        )
+        + " "
+        + combined_text
+    )
+    if text.has_phrase(text.normalise(displays), text.HYDROXOCOBALAMIN_WORDS):
+        return B12Product.HYDROXOCOBALAMIN
+    if text.has_phrase(text.normalise(displays), text.MECOBALAMIN_WORDS):
+        return B12Product.MECOBALAMIN
+    if (
+        text.has_phrase(text.normalise(displays), text.CYANOCOBALAMIN_WORDS)
+        or "vitamin b" in displays
+    ):
+        return B12Product.CYANOCOBALAMIN
+    return B12Product.UNSPECIFIED
+
+
+def _product_route(pairs: list[tuple[str, str]]) -> Route:
+    if _in_any((vs.B12_PRODUCTS_PARENTERAL,), pairs):
+        return Route.PARENTERAL
+    if _in_any((vs.B12_PRODUCTS_ORAL_NASAL,), pairs):
+        return Route.ORAL
+    return Route.UNKNOWN
+
+
+def _from_codes(
+    name: str,
+    code_pairs: list[tuple[str, str]],
+    ingredient_pairs: list[tuple[str, str]],
+    active_ingredients: int,
+    combined_text: str,
+    vitamin_text: bool,
+    strength_mg: float | None,
+    settings: Settings,
+) -> Medication:
+    """Classify a medication with at least one known coding (§2.7 steps 1–2)."""
+    all_pairs = code_pairs + ingredient_pairs
+    folic = None
+    combination = (
+        active_ingredients > 1
+        or vitamin_text
+        or bool({c for _, c in code_pairs} & _COMBINATION_CODES)
+    )
+    if _in_any((vs.FOLATE_PRODUCTS,), code_pairs):
+        folic = Recognised.COMBINATION if combination else Recognised.CODE
+    elif _in_any((vs.FOLATE_PRODUCTS,), ingredient_pairs):
+        folic = Recognised.COMBINATION if combination else Recognised.INGREDIENT
+    reduced = _in_any((vs.FOLATE_EXEMPT_PRODUCTS,), all_pairs)
+    if reduced and folic is None and _reduced_counts(all_pairs, settings):
+        folic = Recognised.CODE
+    has_b12 = _in_any(_B12_SETS, all_pairs)
+    b12_in_combination = has_b12 and (combination or folic is not None)
+    product = _b12_product(all_pairs, combined_text) if has_b12 else None
+    antidote = bool(
+        product is B12Product.HYDROXOCOBALAMIN
+        and (
+            text.has_phrase(combined_text, text.CYANIDE_ANTIDOTE_WORDS)
+            or (strength_mg is not None and strength_mg >= settings.cyanokit_min_dose_mg)
+        )
+    )
+    treats = (
+        has_b12
+        and not antidote
+        and (not b12_in_combination or settings.combination_b12_counts_as_treatment)
+    )
+    codes = {c for _, c in all_pairs}
+    return Medication(
+        name=name,
+        folic_acid=folic,
+        reduced_folate=reduced,
+        b12=product if treats else None,
+        b12_in_combination=b12_in_combination,
+        cyanide_antidote=antidote,
+        nitrous_oxide=_in_any((vs.NITROUS_OXIDE_PRODUCTS,), all_pairs)
+        and _NITRIC_OXIDE_RXNORM not in codes,
+        metformin=_in_any((vs.METFORMIN,), all_pairs),
+        acid_suppressant=_in_any((vs.ACID_SUPPRESSANTS,), all_pairs),
+        methotrexate=_in_any((vs.METHOTREXATE,), all_pairs),
+        pemetrexed=text.has_phrase(combined_text, text.PEMETREXED_WORDS) is not None,
+        product_route=_product_route(code_pairs),
+        strength_mg=strength_mg,
+    )
+
+
+def _reduced_counts(pairs: list[tuple[str, str]], settings: Settings) -> bool:
+    """Return whether a reduced folate counts as folic acid under the site's settings (§2.5)."""
+    folinic = any(code in _FOLINIC_CODES for _, code in pairs)
+    return (folinic and settings.treat_folinic_as_folate) or (
+        not folinic and settings.treat_methylfolate_as_folate
+    )
+
+
+def _from_text(
+    name: str, combined: str, multivitamin: bool, prenatal: bool, settings: Settings
+) -> Medication:
+    """Classify a medication with no known coding by its text (§2.7 step 4, lower confidence)."""
+    reduced_word = text.has_phrase(combined, text.REDUCED_FOLATE_WORDS)
+    folic_word = text.has_phrase(combined, text.FOLIC_ACID_WORDS)
+    folic: Recognised | None = None
+    if folic_word is not None and not (folic_word == "folate" and reduced_word is not None):
+        folic = Recognised.TEXT
+    elif prenatal and settings.assume_folic_acid_in_prenatal_text:
+        folic = Recognised.TEXT
+    elif multivitamin and settings.assume_folic_acid_in_multivitamin_text:
+        folic = Recognised.TEXT
+    if folic is None and reduced_word is not None:
+        is_folinic = reduced_word in {
+            "folinic acid",
+            "calcium folinate",
+            "leucovorin",
+            "levoleucovorin",
+        }
+        if (is_folinic and settings.treat_folinic_as_folate) or (
+            not is_folinic and settings.treat_methylfolate_as_folate
+        ):
+            folic = Recognised.TEXT
+    has_b12 = text.has_phrase(combined, text.B12_WORDS) is not None
+    in_combination = has_b12 and (multivitamin or prenatal or folic is not None)
+    product = _b12_product([], combined) if has_b12 else None
+    antidote = text.has_phrase(combined, text.CYANIDE_ANTIDOTE_WORDS) is not None
+    treats = (
+        has_b12
+        and not antidote
+        and (not in_combination or settings.combination_b12_counts_as_treatment)
+    )
+    nitrous = (
+        text.has_phrase(combined, text.NITROUS_OXIDE_WORDS) is not None
+        and text.has_phrase(combined, text.NITRIC_OXIDE_WORDS) is None
+    )
+    route = Route.UNKNOWN
+    if text.has_phrase(combined, text.NASAL_WORDS):
+        route = Route.NASAL
+    elif text.has_phrase(combined, text.PARENTERAL_WORDS):
+        route = Route.PARENTERAL
+    elif text.has_phrase(combined, text.ORAL_WORDS):
+        route = Route.ORAL
+    return Medication(
+        name=name,
+        folic_acid=folic,
+        reduced_folate=reduced_word is not None,
+        b12=product if treats else None,
+        b12_in_combination=in_combination,
+        cyanide_antidote=antidote and has_b12,
+        nitrous_oxide=nitrous,
+        metformin=text.has_phrase(combined, text.METFORMIN_WORDS) is not None,
+        acid_suppressant=text.has_phrase(combined, text.ACID_SUPPRESSANT_WORDS) is not None,
+        methotrexate=text.has_phrase(combined, text.METHOTREXATE_WORDS) is not None,
+        pemetrexed=text.has_phrase(combined, text.PEMETREXED_WORDS) is not None,
+        text_only=True,
+        product_route=route,
+    )

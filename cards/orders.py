@@ -1,0 +1,324 @@
+"""Suggested orders: full FHIR R4 resources for `create` actions (clinical-rules §7.0).
+
+Regimen templates are data, one per row of the §7.0 template table, each with its status and
+source. ServiceRequest codes come from `order-codes.csv` (§2.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cards import terminology as vs
+
+
+_ROUTE_IM = {
+    "system": vs.SNOMED,
+    "code": "78421000",
+    "display": "Intramuscular route",
+}  # [V] S-ROUTE
+_ROUTE_ORAL = {"system": vs.SNOMED, "code": "26643006", "display": "Oral route"}  # [V] S-ROUTE
+_HYDROXOCOBALAMIN = {  # RxNorm 317106 [V] FDA-NDC, S-NDC (display [V2])
+    "coding": [
+        {
+            "system": vs.RXNORM,
+            "code": "317106",
+            "display": "hydroxocobalamin 1 MG/ML Injectable Solution",
+        }
+    ],
+    "text": "Hydroxocobalamin 1 mg/1 mL solution for injection",
+}
+_CYANOCOBALAMIN_INJECTION = {  # RxNorm 309594 [V] FDA-NDC, S-NDC (display [V2])
+    "coding": [
+        {
+            "system": vs.RXNORM,
+            "code": "309594",
+            "display": "vitamin B12 1 MG/ML Injectable Solution",
+        }
+    ],
+    "text": "Cyanocobalamin 1,000 mcg/mL injection",
+}
+_CYANOCOBALAMIN_TABLET = {  # RxNorm 309593 [V2] CDSH
+    "coding": [{"system": vs.RXNORM, "code": "309593", "display": "Vitamin B 12 1 MG Oral Tablet"}],
+    "text": "Cyanocobalamin 1,000 mcg tablet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One dosage row: dose, route and timing."""
+
+    text: str
+    dose: float
+    unit: str  # UCUM mg | ug
+    route: dict[str, str]
+    repeat: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    """A MedicationRequest template."""
+
+    name: str
+    product: dict[str, Any]
+    words: str  # the regimen in words for card detail
+    phases: tuple[Phase, ...]
+    source: str
+
+
+def _im(text: str, dose: float, unit: str, **repeat: Any) -> Phase:
+    return Phase(text, dose, unit, _ROUTE_IM, repeat)
+
+
+REGIMENS = {
+    r.name: r
+    for r in (
+        Regimen(  # [V2] S-BNF, S-CKS
+            "MR-UK-NEURO",
+            _HYDROXOCOBALAMIN,
+            "hydroxocobalamin 1 mg IM on alternate days until no further improvement, "
+            "then 1 mg IM every 2 months for life",
+            (
+                _im(
+                    "1 mg intramuscularly on alternate days until no further improvement",
+                    1,
+                    "mg",
+                    frequency=1,
+                    period=2,
+                    periodUnit="d",
+                ),
+                _im(
+                    "Then 1 mg intramuscularly every 2 months for life",
+                    1,
+                    "mg",
+                    frequency=1,
+                    period=2,
+                    periodUnit="mo",
+                ),
+            ),
+            "S-BNF",
+        ),
+        Regimen(  # [V2] S-BNF (2–3-monthly since Sep 2018)
+            "MR-UK-STANDARD",
+            _HYDROXOCOBALAMIN,
+            "hydroxocobalamin 1 mg IM three times a week for 2 weeks, then 1 mg IM every "
+            "2-3 months (lifelong if the cause cannot be reversed)",
+            (
+                _im(
+                    "1 mg intramuscularly three times a week for 2 weeks",
+                    1,
+                    "mg",
+                    frequency=3,
+                    period=1,
+                    periodUnit="wk",
+                    boundsDuration={
+                        "value": 2,
+                        "unit": "wk",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "wk",
+                    },
+                ),
+                _im(
+                    "Then 1 mg intramuscularly every 2-3 months; lifelong if the cause cannot be "
+                    "reversed",
+                    1,
+                    "mg",
+                    frequency=1,
+                    period=2,
+                    periodMax=3,
+                    periodUnit="mo",
+                ),
+            ),
+            "S-BNF",
+        ),
+        Regimen(  # [V2] S-US-DOSE
+            "MR-US-NEURO",
+            _CYANOCOBALAMIN_INJECTION,
+            "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 8 weeks, then monthly "
+            "for life",
+            (
+                _im(
+                    "1000 mcg intramuscularly once daily for 7 days",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="d",
+                    boundsDuration={
+                        "value": 7,
+                        "unit": "d",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "d",
+                    },
+                ),
+                _im(
+                    "Then 1000 mcg intramuscularly once weekly for 8 weeks",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="wk",
+                    boundsDuration={
+                        "value": 8,
+                        "unit": "wk",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "wk",
+                    },
+                ),
+                _im(
+                    "Then 1000 mcg intramuscularly once monthly for life",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="mo",
+                ),
+            ),
+            "S-US-DOSE",
+        ),
+        Regimen(  # [V2] S-US-DOSE; the label's 100 mcg regimen [V] S-FDA-CN is an option
+            "MR-US-STANDARD",
+            _CYANOCOBALAMIN_INJECTION,
+            "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 4-8 weeks, then monthly",
+            (
+                _im(
+                    "1000 mcg intramuscularly once daily for 7 days",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="d",
+                    boundsDuration={
+                        "value": 7,
+                        "unit": "d",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "d",
+                    },
+                ),
+                _im(
+                    "Then 1000 mcg intramuscularly weekly for 4-8 weeks",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="wk",
+                    boundsDuration={
+                        "value": 4,
+                        "unit": "wk",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "wk",
+                    },
+                ),
+                _im(
+                    "Then 1000 mcg intramuscularly once monthly",
+                    1000,
+                    "ug",
+                    frequency=1,
+                    period=1,
+                    periodUnit="mo",
+                ),
+            ),
+            "S-US-DOSE",
+        ),
+        Regimen(  # [V2] S-AAFP17, S-ASMBS
+            "MR-ORAL-1000",
+            _CYANOCOBALAMIN_TABLET,
+            "cyanocobalamin 1000 micrograms by mouth once daily",
+            (
+                Phase(
+                    "1000 micrograms by mouth once daily",
+                    1000,
+                    "ug",
+                    _ROUTE_ORAL,
+                    {"frequency": 1, "period": 1, "periodUnit": "d"},
+                ),
+            ),
+            "S-AAFP17",
+        ),
+    )
+}
+
+
+def medication_request(
+    regimen: Regimen, patient_id: str, reasons: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Return a draft MedicationRequest for the regimen, for the patient in context."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "medicationCodeableConcept": regimen.product,
+        "dosageInstruction": [
+            {
+                "sequence": index,
+                "text": phase.text,
+                "route": {"coding": [phase.route]},
+                "timing": {"repeat": phase.repeat},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": phase.dose,
+                            "unit": phase.unit,
+                            "system": "http://unitsofmeasure.org",
+                            "code": phase.unit,
+                        }
+                    }
+                ],
+            }
+            for index, phase in enumerate(regimen.phases, start=1)
+        ],
+    }
+    if reasons:
+        resource["reasonReference"] = [{"reference": r} for r in sorted(set(reasons))]
+    return resource
+
+
+# Human text for each order code (the LOINC/SNOMED display is kept in the coding).
+_ORDER_TEXT = {
+    "b12": "Vitamin B12 (cobalamin), serum",
+    "holotc": "Holotranscobalamin (active B12), serum",
+    "mma": "Methylmalonic acid (MMA), serum",
+    "homocysteine": "Homocysteine, plasma",
+    "potassium": "Potassium, serum",
+    "blood_count": "Full blood count",
+    "reticulocytes": "Reticulocyte count",
+    "folate": "Folate, serum",
+    "neurology_referral": "Urgent referral to neurology",
+    "haematology_referral": "Referral to haematology",
+}
+# Potassium at about 24 h and 48 h (§7.0): two occurrences, one a day.
+POTASSIUM_TIMING = {"repeat": {"count": 2, "frequency": 1, "period": 1, "periodUnit": "d"}}
+
+
+def service_request(
+    name: str,
+    patient_id: str,
+    reasons: Sequence[str] = (),
+    priority: str = "routine",
+    timing: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return a draft ServiceRequest for an order code of `order-codes.csv`."""
+    code = vs.ORDER_CODES[name]
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": "order",
+        "priority": priority,
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "code": {
+            "coding": [{"system": code.system, "code": code.code, "display": code.display}],
+            "text": _ORDER_TEXT.get(name, code.display),
+        },
+    }
+    if timing is not None:
+        resource["occurrenceTiming"] = timing
+    if reasons:
+        resource["reasonReference"] = [{"reference": r} for r in sorted(set(reasons))]
+    return resource
+
+
+def order_label(name: str) -> str:
+    """Return the human label of an order code."""
+    return _ORDER_TEXT.get(name, vs.ORDER_CODES[name].display)

@@ -1,0 +1,173 @@
+"""Parse the FHIR resources the rules use into fhir.resources R4B models, repairing known quirks.
+
+Only the resource types the rules read are parsed (validating a whole chart costs about 0.1 ms per
+resource). Real clients send shapes that R4 does not allow: `doseAndRate` or `category` as an object
+instead of a list (CDS Hooks library, Inferno, Epic), `doseQuantity` directly on Dosage (the STU3
+shape). Those are repaired; any other invalid element is dropped, and a resource that still does
+not validate is skipped and counted, so one bad resource never costs the patient every card.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.medication import Medication
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import BaseModel
+from pydantic import ValidationError
+
+
+MODELS: Mapping[str, type[BaseModel]] = {
+    "Patient": Patient,
+    "Observation": Observation,
+    "Condition": Condition,
+    "MedicationRequest": MedicationRequest,
+    "MedicationStatement": MedicationStatement,
+    "MedicationAdministration": MedicationAdministration,
+    "Procedure": Procedure,
+    "Medication": Medication,
+    "ServiceRequest": ServiceRequest,
+}
+_MAX_REPAIRS = 12
+
+
+def parse(resource: Mapping[str, Any]) -> BaseModel | None:
+    """Return the resource as an R4B model, repaired if possible; None if unused or unreadable."""
+    model = MODELS.get(str(resource.get("resourceType")))
+    if model is None:
+        return None
+    data: Any = resource
+    copied = False
+    for _ in range(_MAX_REPAIRS):
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            if not copied:
+                data = copy.deepcopy(dict(resource))
+                copied = True
+            if not any(_repair(data, err) for err in exc.errors(include_input=False)):
+                return None
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            return None
+    return None
+
+
+def _repair(data: Any, error: Mapping[str, Any]) -> bool:
+    """Fix or drop the element an error points at; return whether anything changed."""
+    loc = tuple(error.get("loc", ()))
+    if not loc:
+        return False
+    parent = data
+    for key in loc[:-1]:
+        try:
+            parent = parent[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    last = loc[-1]
+    if not isinstance(parent, dict | list):
+        return False
+    try:
+        value = parent[last]
+    except (KeyError, IndexError, TypeError):
+        # A required element is missing: drop the parent element instead.
+        return _repair(data, {"loc": loc[:-1]}) if len(loc) > 1 else False
+    if error.get("type") == "list_type" and isinstance(value, dict):
+        parent[last] = [value]
+        return True
+    if last == "doseQuantity" and isinstance(parent, dict) and "doseAndRate" not in parent:
+        parent["doseAndRate"] = [{"doseQuantity": parent.pop("doseQuantity")}]
+        return True
+    del parent[last]
+    return True
+
+
+def parse_all(resources: Iterable[Mapping[str, Any]]) -> tuple[list[BaseModel], int]:
+    """Return the parsed models of the used types and how many of the used types were unreadable."""
+    models: list[BaseModel] = []
+    unreadable = 0
+    for resource in resources:
+        if not isinstance(resource, Mapping) or resource.get("resourceType") not in MODELS:
+            continue
+        model = parse(resource)
+        if model is None:
+            unreadable += 1
+        else:
+            models.append(model)
+    return models, unreadable
+
+
+def as_date(value: Any) -> date | None:
+    """Return a date from a FHIR date, dateTime or instant (its own calendar day)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 4:
+        try:
+            parts = [int(p) for p in value[:10].split("-")]
+            return date(
+                parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1
+            )
+        except (ValueError, IndexError):
+            return None
+    return None
+
+
+def codings(concept: Any) -> list[tuple[str, str, str]]:
+    """Return (system, code, display) for every coding of a CodeableConcept."""
+    if concept is None:
+        return []
+    out = []
+    for coding in getattr(concept, "coding", None) or ():
+        out.append((coding.system or "", coding.code or "", coding.display or ""))
+    return out
+
+
+def texts(concept: Any) -> list[str]:
+    """Return the text and every coding display of a CodeableConcept."""
+    if concept is None:
+        return []
+    found = [concept.text] if getattr(concept, "text", None) else []
+    found.extend(c.display for c in getattr(concept, "coding", None) or () if c.display)
+    return found
+
+
+def concept_name(concept: Any) -> str:
+    """Return the best human name of a CodeableConcept."""
+    if concept is None:
+        return ""
+    if getattr(concept, "text", None):
+        return str(concept.text)
+    for coding in getattr(concept, "coding", None) or ():
+        if coding.display:
+            return str(coding.display)
+    for coding in getattr(concept, "coding", None) or ():
+        if coding.code:
+            return str(coding.code)
+    return ""
+
+
+def ref(model: Any) -> str:
+    """Return 'Type/id' for a model with an id, else ''."""
+    rid = getattr(model, "id", None)
+    return f"{model.get_resource_type()}/{rid}" if rid else ""
+
+
+def status_code(concept: Any) -> str:
+    """Return the first code of a status CodeableConcept (clinicalStatus, verificationStatus)."""
+    for _system, code, _display in codings(concept):
+        if code:
+            return code
+    return ""

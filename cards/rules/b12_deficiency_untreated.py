@@ -1,0 +1,64 @@
+"""R2 `b12-deficiency-untreated`: B12 deficiency, no neurological findings, no B12 treatment.
+
+clinical-rules §7.2. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V] (us card source),
+S-US-DOSE [V2] (us regimen), S-AAFP17 [V], S-COCH [V] (high-dose oral about as good as IM).
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.model import Card
+from cards.model import Indicator
+from cards.orders import POTASSIUM_TIMING
+
+
+RULE_ID = "b12-deficiency-untreated"
+TITLE = "B12 deficiency with no B12 treatment on record"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a warning card for untreated deficiency without neurological findings."""
+    if facts.hook is not Hook.PATIENT_VIEW:
+        return []
+    if not facts.b12_deficient or facts.neuro_findings or facts.on_any_b12 or facts.is_child:
+        return []
+    chosen = compose.regimen(facts, "standard")
+    refs = compose.b12_evidence_refs(facts)
+    actions = [
+        f"Start {chosen.words}.",
+        "Look for the cause as local policy directs (for example intrinsic factor antibodies) "
+        "without delaying treatment.",
+        "Where the cause is dietary an oral regimen is an option; high-dose oral B12 "
+        "(1-2 mg daily) corrects the blood count about as well as IM (low-quality evidence). "
+        "Pernicious " + compose.spelling(facts, "anaemia", "anemia") + " needs parenteral therapy.",
+    ]
+    if facts.anaemia or facts.macrocytosis:
+        actions.append("Check potassium over the first 48 hours of treatment.")
+    caveats = [
+        "Treatment is lifelong when the cause cannot be reversed (pernicious "
+        + compose.spelling(facts, "anaemia", "anemia")
+        + ", gastrectomy, ileal resection).",
+    ]
+    offers = [compose.treatment(facts, "standard", refs)]
+    if facts.anaemia or facts.macrocytosis:
+        offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.WARNING,
+            "Vitamin B12 deficiency with no B12 treatment on record: start replacement",
+            compose.detail(
+                compose.b12_evidence(facts),
+                actions,
+                caveats,
+                [compose.regimen_source(facts), "S-AAFP17"],
+            ),
+            refs,
+            compose.regimen_source(facts),
+            offers,
+        )
+    ]

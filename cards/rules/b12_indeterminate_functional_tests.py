@@ -1,0 +1,78 @@
+"""R8 `b12-indeterminate-functional-tests`: a grey-zone B12 needs MMA to confirm or exclude.
+
+clinical-rules §7.8. Sources: S-NG239 [V2], S-BSH rec 2 and rec 4 [V], S-AAFP17 [V],
+S-AAFP25 [V2], S-LC-B12 [V]. MMA ≤ 0.50 µmol/L with a renal flag is "possibly renal" [V] S-NO-MMA.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import B12Status
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "b12-indeterminate-functional-tests"
+TITLE = "Indeterminate B12: functional test needed"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return info (warning with neuro findings) asking for MMA on an indeterminate B12."""
+    first = facts.b12_first_line
+    if facts.b12_status is not B12Status.INDETERMINATE or first is None:
+        return []
+    if facts.on_any_b12 or facts.drafted_tests("mma"):
+        return []
+    if facts.hook is not Hook.PATIENT_VIEW and not facts.drafted_tests(
+        "b12", "holotc", focus_only=True
+    ):
+        return []
+    refs = compose.b12_evidence_refs(facts)
+    evidence = [first.describe()]
+    evidence += [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
+    offers = []
+    if facts.mma_renal_confounded and facts.mma is not None:
+        evidence.append(
+            f"{facts.mma.describe()}: possibly renal (eGFR low), so it neither confirms nor "
+            "excludes deficiency"
+        )
+        if facts.egfr is not None:
+            evidence.append(facts.egfr.describe())
+        summary = (
+            f"B12 {first.value_text()} is indeterminate and MMA is possibly renal: "
+            "use clinical judgement"
+        )
+        actions = [
+            "The MMA result may be raised by renal impairment: use clinical judgement rather than "
+            "repeating MMA; treat if clinical features are strong.",
+        ]
+    else:
+        summary = (
+            f"B12 {first.value_text()} is in the indeterminate range: measure MMA to confirm or "
+            "rule out deficiency"
+        )
+        actions = [
+            "MMA is the more specific functional test; homocysteine is the alternative.",
+            "If clinical features are strong, treat without waiting for the result.",
+        ]
+        if facts.mma is None:
+            offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
+        if facts.homocysteine is None:
+            offers.append(compose.lab_test(facts, "homocysteine", refs))
+    if len(summary) > 139:
+        summary = "B12 is in the indeterminate range: measure MMA to confirm or rule out deficiency"
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.WARNING if facts.neuro_findings else Indicator.INFO,
+            summary,
+            compose.detail(evidence, actions, [], ["S-NG239", "S-BSH", "S-NO-MMA"]),
+            refs,
+            "S-NG239",
+            offers,
+        )
+    ]

@@ -1,0 +1,77 @@
+"""R1 `b12-neuro-untreated`: B12 deficiency with possible neurological involvement, no IM B12.
+
+clinical-rules §7.1. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V] (permanent damage
+after about 3 months untreated; us card source), S-US-DOSE [V2] (us regimen), S-BSH rec 4 [V]
+(do not delay treatment for antibody results or specialist review).
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import Facts
+from cards.medications import Route
+from cards.model import Card
+from cards.model import Indicator
+from cards.orders import POTASSIUM_TIMING
+
+
+RULE_ID = "b12-neuro-untreated"
+TITLE = "B12 deficiency with possible neurological involvement, untreated"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a critical card when deficiency and neuro findings meet no parenteral B12."""
+    if not facts.b12_deficient or not facts.neuro_findings or facts.on_parenteral_b12:
+        return []
+    if facts.is_child:
+        return []  # paediatric-specialist speaks for children (§7.19)
+    focused_oral = [d for d in facts.focused_drafts() if d.is_b12 and not d.route.parenteral]
+    if facts.is_order_hook and not focused_oral:
+        return []
+    chosen = compose.regimen(facts, "neuro")
+    evidence = compose.b12_evidence(facts) + [
+        f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings
+    ]
+    evidence += [f"Drafted non-parenteral B12: {d.describe()}" for d in focused_oral]
+    refs = compose.b12_evidence_refs(facts) + [f.ref for f in facts.neuro_findings if f.ref]
+    actions = [
+        f"Start {chosen.words}.",
+        "Seek urgent neurology and "
+        + compose.spelling(facts, "haematology", "hematology")
+        + " advice, but do not wait for antibody results or specialist review before the "
+        "first dose.",
+        "Oral B12 alone is not enough when there are neurological signs.",
+    ]
+    if facts.anaemia or facts.macrocytosis:
+        actions.append("Check potassium over the first 48 hours of treatment (anaemia present).")
+    caveats = [
+        "Permanent spinal cord damage can follow when deficiency goes untreated beyond about "
+        "3 months. Neuropathy or cognitive change can have other causes (for example diabetes "
+        "or a neurodegenerative dementia), so the link to B12 is possible, not certain.",
+    ]
+    offers = [
+        compose.treatment(facts, "neuro", refs),
+        compose.referral(facts, "neurology_referral", urgent=True, reasons=refs),
+        compose.referral(facts, "haematology_referral", urgent=True, reasons=refs),
+    ]
+    if facts.anaemia or facts.macrocytosis:
+        offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
+    offers += [
+        compose.delete(f"Remove the draft {d.medication.name}", d.ref, recommended=False)
+        for d in focused_oral
+        if d.ref and d.route in (Route.ORAL, Route.NASAL, Route.UNKNOWN)
+    ]
+    product = compose.spelling(facts, "hydroxocobalamin", "cyanocobalamin")
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.CRITICAL,
+            f"Possible B12-deficiency neurological involvement and no IM B12: start {product} now",
+            compose.detail(evidence, actions, caveats, [compose.regimen_source(facts), "S-BSH"]),
+            refs + [d.ref for d in focused_oral],
+            compose.regimen_source(facts),
+            offers,
+        )
+    ]

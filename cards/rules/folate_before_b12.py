@@ -1,0 +1,140 @@
+"""R3 `folate-before-b12`: folic acid ordered while B12 deficiency is untreated or not excluded.
+
+clinical-rules §7.3. Folic acid above about 0.1 mg/day can correct the blood picture of B12
+deficiency while neurological damage progresses [V] S-FDA-CN. Sources: S-CKS [V2], S-BSH [V],
+S-US-DOSE [V2] (pemetrexed premedication), S-LC-FOL [V] (folic acid in combination vitamins).
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import B12Status
+from cards.facts import Facts
+from cards.facts import Order
+from cards.labs import fmt_number
+from cards.medications import Recognised
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "folate-before-b12"
+TITLE = "Folic acid ordered before B12 deficiency is treated or excluded"
+
+
+def _offending(facts: Facts) -> list[Order]:
+    """Return the focused folic acid drafts at or above the configured daily dose."""
+    return [
+        d
+        for d in facts.focused_drafts()
+        if d.medication.folic_acid is not None
+        and (d.daily_mg is None or d.daily_mg > facts.settings.folate_min_daily_mg)
+    ]
+
+
+def _exempt(facts: Facts, drafts: list[Order]) -> str:
+    """Return the exemption that silences the warning branch, or '' (§7.3 exemptions)."""
+    if facts.anaemia or facts.macrocytosis or facts.neuro_findings:
+        return ""
+    allowed = facts.settings.folate_exemptions
+    if "methotrexate" in allowed and (
+        facts.methotrexate_active or any(d.medication.methotrexate for d in facts.drafts)
+    ):
+        return "methotrexate"
+    if "pemetrexed" in allowed and facts.pemetrexed_active:
+        return "pemetrexed"
+    limit = facts.settings.prenatal_folate_max_daily_mg
+    if (
+        "prenatal" in allowed
+        and facts.pregnant
+        and all(d.daily_mg is not None and d.daily_mg <= limit for d in drafts)
+    ):
+        return "prenatal"
+    return ""
+
+
+def _order_line(order: Order) -> str:
+    how = order.medication.folic_acid
+    line = f"Folic acid order: {order.describe()}"
+    if how is Recognised.TEXT:
+        return f"{line} (identified from the order text)"
+    if how is Recognised.COMBINATION:
+        return f"{line} (folic acid inside a combination product)"
+    return f"{line} (recognised by {how.value if how else 'code'})"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return one card listing every focused folic acid draft while B12 is not settled."""
+    drafts = _offending(facts)
+    if not drafts or facts.on_any_b12:
+        return []
+    if facts.b12_deficient:
+        indicator = Indicator.CRITICAL
+    elif facts.b12_status in (B12Status.UNKNOWN, B12Status.INDETERMINATE):
+        if _exempt(facts, drafts):
+            return []
+        if (
+            facts.settings.folate_unknown_b12_mode == "macrocytosis-only"
+            and facts.b12_status is B12Status.UNKNOWN
+            and not (facts.anaemia or facts.macrocytosis)
+        ):
+            return []
+        indicator = Indicator.WARNING
+    else:
+        return []
+    refs = compose.b12_evidence_refs(facts)
+    evidence = [_order_line(d) for d in drafts] + compose.b12_evidence(facts)
+    for result in (facts.haemoglobin, facts.mcv):
+        if result is not None and (facts.anaemia or facts.macrocytosis):
+            evidence.append(result.describe())
+    threshold = fmt_number(0.1)
+    actions = [
+        f"Folic acid above about {threshold} mg/day can produce a "
+        + compose.spelling(facts, "haematological", "hematological")
+        + " response in B12 deficiency while neurological damage continues.",
+    ]
+    offers = [
+        compose.delete(f"Remove the draft {d.medication.name}", d.ref, recommended=True)
+        for d in drafts
+        if d.ref and indicator is Indicator.CRITICAL
+    ]
+    if indicator is Indicator.CRITICAL:
+        summary = (
+            "Folic acid ordered while B12 deficiency is untreated: it can mask "
+            + compose.spelling(facts, "anaemia", "anemia")
+            + " as nerve damage progresses"
+        )
+        kind = "neuro" if facts.neuro_findings else "standard"
+        actions.append(
+            f"Start B12 first or together with folate ({compose.regimen(facts, kind).words}); "
+            "if folate is low as well, folic acid can be given alongside B12 once B12 treatment "
+            "has begun."
+        )
+        offers.append(compose.treatment(facts, kind, refs))
+    else:
+        summary = (
+            "Folic acid ordered and B12 deficiency not excluded: check B12 before or with "
+            "folic acid"
+        )
+        if facts.b12_status is B12Status.UNKNOWN:
+            actions.append("Check B12 before starting folic acid, or start both together.")
+            offers.append(compose.lab_test(facts, "b12", refs, recommended=True))
+        else:
+            actions.append("B12 is indeterminate: measure MMA before or with folic acid.")
+            if not facts.drafted_tests("mma") and facts.mma is None:
+                offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
+    caveats: list[str] = []
+    if facts.is_child:
+        caveats.append("Under 16: seek paediatric specialist advice on B12 dosing.")
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            indicator,
+            summary,
+            compose.detail(evidence, actions, caveats, ["S-FDA-CN", "S-CKS", "S-BSH"]),
+            refs + [d.ref for d in drafts],
+            "S-FDA-CN",
+            offers,
+        )
+    ]

@@ -1,0 +1,75 @@
+"""R9 `functional-b12-deficiency`: raised MMA or homocysteine despite a normal B12.
+
+clinical-rules §7.9. Sources: S-MAYO-MMA [V], S-NO-MMA [V] (renal ceiling 0.50 µmol/L),
+S-UMICH [V], S-ARUP-HCY [V], S-BSH [V].
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.facts import Marker
+from cards.labs import Klass
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "functional-b12-deficiency"
+TITLE = "Possible functional B12 deficiency"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a warning (info when confounders explain it) for raised markers with normal B12."""
+    first = facts.b12_first_line
+    if facts.hook is not Hook.PATIENT_VIEW or first is None or first.klass is not Klass.NORMAL:
+        return []
+    mma_raised = facts.mma_state is Marker.RAISED
+    hcy_raised = facts.homocysteine_state is Marker.RAISED
+    if not (mma_raised or hcy_raised) or facts.on_any_b12:
+        return []
+    explained = (not mma_raised or facts.mma_renal_confounded) and (
+        not hcy_raised or facts.homocysteine_confounded
+    )
+    markers = [
+        name for name, raised in (("MMA", mma_raised), ("homocysteine", hcy_raised)) if raised
+    ]
+    evidence = [first.describe()]
+    evidence += [r.describe() for r in (facts.mma, facts.homocysteine) if r is not None]
+    present = []
+    if facts.renal_flag and facts.egfr is not None:
+        present.append(f"renal impairment ({facts.egfr.describe()})")
+    if facts.folate_low and facts.folate is not None:
+        present.append(f"low folate ({facts.folate.describe()})")
+    if facts.methotrexate_active:
+        present.append("methotrexate")
+    if present:
+        evidence.append("Confounders in the record: " + "; ".join(present))
+    actions = [
+        "Consider causes of functional deficiency: nitrous oxide exposure, assay interference by "
+        "anti-intrinsic-factor antibodies (falsely normal B12), recent supplementation.",
+        "Renal impairment, hypovolaemia, bacterial overgrowth, thyroid disease and pregnancy "
+        "raise MMA; folate or B6 deficiency, renal impairment, methotrexate, nitrous oxide, "
+        "levodopa, theophylline, niacin and delayed sample separation raise homocysteine; "
+        "inherited methylmalonic acidaemia (E71.120) is a separate disease.",
+    ]
+    refs = [r.ref for r in (first, facts.mma, facts.homocysteine) if r is not None and r.ref]
+    offers = []
+    if facts.mma is None:
+        offers.append(compose.lab_test(facts, "mma", refs))
+    if facts.homocysteine is None:
+        offers.append(compose.lab_test(facts, "homocysteine", refs))
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.INFO if explained else Indicator.WARNING,
+            f"Possible functional B12 deficiency: B12 {first.value_text()} is normal but "
+            f"{' and '.join(markers)} {'are' if len(markers) > 1 else 'is'} raised",
+            compose.detail(evidence, actions, [], ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]),
+            refs,
+            "S-MAYO-MMA",
+            offers,
+        )
+    ]

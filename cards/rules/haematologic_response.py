@@ -1,0 +1,108 @@
+"""R7 `haematologic-response`: check the blood count responds once parenteral B12 starts.
+
+clinical-rules §7.7. Measure haematocrit and reticulocytes on days 5-7; a haematocrit below 35 %
+with reticulocytes not reaching twice normal is a poor response [V] S-FDA-CN.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cards import compose
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.labs import fmt_date
+from cards.labs import fmt_number
+from cards.model import Card
+from cards.model import Indicator
+from cards.units import Analyte
+
+
+RULE_ID = "haematologic-response"
+TITLE = "Early blood count response to B12"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return info (no result yet, days 5-28) or warning (poor response from day 7)."""
+    s = facts.settings
+    start = facts.therapy_start_date
+    if facts.hook is not Hook.PATIENT_VIEW or start is None or not facts.on_parenteral_b12:
+        return []
+    if not facts.anaemia_at_start or not any(d.route.parenteral for d in facts.b12_doses):
+        return []
+    day = (facts.today - start).days + 1  # day 1 = therapy start
+    if not s.response_first_day <= day <= s.response_last_day:
+        return []
+    after = start + timedelta(days=1)
+    hct = facts.latest(Analyte.HAEMATOCRIT, since=after)
+    retic = facts.latest(Analyte.RETICULOCYTES_PCT, since=after)
+    baseline_retic = next(
+        (r for r in facts.baseline if r.analyte is Analyte.RETICULOCYTES_PCT), None
+    )
+    evidence = [f"Parenteral B12 started on {fmt_date(start)} (today is day {day})"]
+    evidence += [f"Baseline: {r.describe()}" for r in facts.baseline]
+    refs = [r.ref for r in facts.baseline if r.ref]
+    blood_count = compose.spelling(facts, "full blood count", "complete blood count")
+    offers = [
+        compose.lab_test(facts, "blood_count", refs, recommended=True),
+        compose.lab_test(facts, "reticulocytes", refs, recommended=True),
+    ]
+    actions = [
+        "Measure haematocrit and reticulocytes each day on days 5-7 and repeat regularly until "
+        "the haematocrit has recovered.",
+    ]
+    if hct is None and retic is None:
+        return [
+            compose.card(
+                facts,
+                RULE_ID,
+                TITLE,
+                Indicator.INFO,
+                f"Day {day} of B12 treatment for "
+                + compose.spelling(facts, "anaemia", "anemia")
+                + ": no haematocrit or reticulocyte result yet",
+                compose.detail(
+                    evidence,
+                    actions + [f"Order a {blood_count} and reticulocytes."],
+                    [],
+                    ["S-FDA-CN"],
+                ),
+                refs,
+                "S-FDA-CN",
+                offers,
+            )
+        ]
+    if day < s.response_warning_day or hct is None or retic is None or hct.canonical is None:
+        return []
+    if hct.canonical >= s.hct_response_below_pct or retic.canonical is None:
+        return []
+    target = retic.lab_high * s.retic_response_factor if retic.lab_high is not None else None
+    poor = (target is not None and retic.canonical < target) or (
+        baseline_retic is not None
+        and baseline_retic.canonical is not None
+        and retic.canonical <= baseline_retic.canonical
+    )
+    if not poor:
+        return []
+    evidence += [hct.describe(), retic.describe()]
+    if target is not None:
+        evidence.append(f"Reticulocytes below twice the lab's upper limit ({fmt_number(target)} %)")
+    refs += [r.ref for r in (hct, retic) if r.ref]
+    actions.append(
+        "The response looks poor: reconsider the diagnosis and look for coexisting iron or "
+        "folate deficiency, which can blunt the response."
+    )
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.WARNING,
+            f"Poor early response to B12 (Hct {fmt_number(hct.canonical)} %, reticulocytes "
+            f"{fmt_number(retic.canonical)} %): reassess",
+            compose.detail(evidence, actions, [], ["S-FDA-CN"]),
+            refs,
+            "S-FDA-CN",
+            [*offers, compose.lab_test(facts, "folate", refs)],
+        )
+    ]

@@ -1,0 +1,63 @@
+"""R20 `treatment-response-review`: review the response once a course has had time to work.
+
+clinical-rules §7.20. Review at 3 months (NG239; 1 month in pregnancy) [V2] S-NG239, or about
+8 weeks [V2] S-CKS; blood indices usually recover within about 2 months [V] S-FDA-CN.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cards import compose
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.labs import fmt_date
+from cards.model import Card
+from cards.model import Indicator
+from cards.units import Analyte
+
+
+RULE_ID = "treatment-response-review"
+TITLE = "Review of the response to B12 treatment"
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return info when treatment has run past the review interval with no follow-up count."""
+    s = facts.settings
+    start = facts.any_therapy_start_date
+    if facts.hook is not Hook.PATIENT_VIEW or start is None or not facts.on_any_b12:
+        return []
+    if not (facts.deficient_at_start or facts.anaemia_at_start):
+        return []
+    weeks = s.review_interval_weeks_pregnant if facts.pregnant else s.review_interval_weeks
+    elapsed = (facts.today - start).days
+    if elapsed < weeks * 7 or elapsed > s.review_max_days:
+        return []
+    followup_since = start + timedelta(days=s.review_followup_min_days)
+    if facts.latest(Analyte.HAEMOGLOBIN, Analyte.MCV, since=followup_since) is not None:
+        return []
+    evidence = [f"B12 treatment started on {fmt_date(start)}, {elapsed // 7} weeks ago"]
+    evidence += [f"Baseline: {r.describe()}" for r in facts.baseline]
+    evidence += compose.b12_evidence(facts)[:1]
+    refs = [r.ref for r in facts.baseline if r.ref]
+    blood_count = compose.spelling(facts, "full blood count", "complete blood count")
+    actions = [
+        f"Review symptoms and check a {blood_count}: blood indices usually recover within about "
+        "2 months; nerve recovery is slower and may be incomplete.",
+        "If there is no improvement, reconsider the diagnosis, check adherence, and consider IM "
+        "instead of oral treatment. Repeat B12 levels are not useful on treatment.",
+    ]
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.INFO,
+            f"B12 treatment started {elapsed // 7} weeks ago and no follow-up blood count: "
+            "review the response",
+            compose.detail(evidence, actions, [], ["S-NG239", "S-CKS", "S-FDA-CN"]),
+            refs + [start.isoformat()],
+            "S-NG239",
+            [compose.lab_test(facts, "blood_count", refs, recommended=True)],
+        )
+    ]

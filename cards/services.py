@@ -1,0 +1,243 @@
+"""The only list of CDS services and their rules; discovery and prefetch templates read it.
+
+`evaluate` runs a service's rules on the facts, then applies the interactions of clinical-rules
+§7.0 that no single rule can see: suppression between cards, one owner for the B12 treatment
+suggestion, and the under-16 / unknown-age guard on adult doses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+from cards import terminology as vs
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.model import Action
+from cards.model import Card
+from cards.model import Indicator
+from cards.rules import b12_deficiency_untreated
+from cards.rules import b12_indeterminate_functional_tests
+from cards.rules import b12_neuro_untreated
+from cards.rules import folate_before_b12
+from cards.rules import folate_low_b12_unknown
+from cards.rules import functional_b12_deficiency
+from cards.rules import haematologic_response
+from cards.rules import hypokalaemia_on_treatment
+from cards.rules import potassium_monitoring
+from cards.rules import treatment_response_review
+
+
+Rule = Callable[[Facts], list[Card]]
+
+# In rule-catalogue order (contract.md).
+RULE_MODULES: tuple[ModuleType, ...] = (
+    b12_neuro_untreated,
+    b12_deficiency_untreated,
+    folate_before_b12,
+    folate_low_b12_unknown,
+    potassium_monitoring,
+    hypokalaemia_on_treatment,
+    haematologic_response,
+    b12_indeterminate_functional_tests,
+    functional_b12_deficiency,
+    treatment_response_review,
+)
+RULES: Mapping[str, Rule] = {m.RULE_ID: m.evaluate for m in RULE_MODULES}
+TITLES: Mapping[str, str] = {m.RULE_ID: m.TITLE for m in RULE_MODULES}
+
+# §7.0: who owns the B12 treatment suggestion, highest first.
+TREATMENT_OWNERS = (
+    "b12-neuro-untreated",
+    "folate-before-b12",
+    "nitrous-oxide",
+    "b12-deficiency-untreated",
+    "maintenance-overdue",
+    "pernicious-anaemia-oral",
+    "ileal-resection",
+    "bariatric-prophylaxis",
+    "vegan-diet-supplement",
+)
+# Cards that silence others in the same response (§7.1-§7.4 interactions).
+SUPPRESSES: Mapping[str, frozenset[str]] = {
+    "folate-before-b12": frozenset({"b12-deficiency-untreated", "folate-low-b12-unknown"}),
+    "b12-neuro-untreated": frozenset({"b12-deficiency-untreated"}),
+    "haematologic-response": frozenset(
+        {"b12-neuro-untreated", "b12-deficiency-untreated", "folate-before-b12"}
+    ),
+}
+
+OBSERVATION_COUNT = 200  # `_count` of the observations prefetch: about two years of B12 work-up
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One CDS service: id, hook, discovery text, prefetch templates and rules."""
+
+    id: str
+    hook: Hook
+    title: str
+    description: str
+    rule_ids: tuple[str, ...]
+
+    @property
+    def prefetch(self) -> dict[str, str]:
+        """Return the prefetch templates (CDS Hooks 2.0 tokens and query restrictions only)."""
+        patient = "{{context.patientId}}"
+        codes = ",".join(f"{vs.LOINC}|{code}" for code in vs.OBSERVATION_LOINC_CODES)
+        return {
+            "patient": f"Patient/{patient}",
+            "observations": (
+                f"Observation?patient={patient}&code={codes}&_sort=-date&_count={OBSERVATION_COUNT}"
+            ),
+            "conditions": f"Condition?patient={patient}",
+            "medicationRequests": f"MedicationRequest?patient={patient}",
+            "medicationAdministrations": f"MedicationAdministration?patient={patient}",
+            "medicationStatements": f"MedicationStatement?patient={patient}",
+            "procedures": f"Procedure?patient={patient}",
+        }
+
+    def discovery(self) -> dict[str, object]:
+        """Return this service's entry in the discovery response."""
+        return {
+            "hook": self.hook.value,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": self.prefetch,
+        }
+
+    def relevant(self, facts: Facts) -> bool:
+        """Return whether an order hook's focused drafts are anything this service checks.
+
+        Lets an order hook about, say, a NutritionOrder answer `{"cards": []}` without asking the
+        FHIR server for the chart. Patient-view is always relevant.
+        """
+        if self.hook is Hook.PATIENT_VIEW:
+            return True
+        meds = any(
+            d.medication.folic_acid is not None
+            or d.medication.b12 is not None
+            or d.medication.b12_in_combination
+            or d.medication.nitrous_oxide
+            for d in facts.focused_drafts()
+        )
+        return meds or any(t.focus for t in facts.test_drafts)
+
+    def evaluate(self, facts: Facts, partial: tuple[str, ...] = ()) -> list[Card]:
+        """Return the cards of every rule of this service, after the §7.0 interactions."""
+        if facts.deceased:
+            return []  # a deceased patient gets no advice (explicit choice, tested)
+        cards = [card for rule_id in self.rule_ids for card in RULES[rule_id](facts)]
+        cards = interact(cards, facts)
+        if partial:
+            note = (
+                "Some of the record was not available to this service (more pages of: "
+                + ", ".join(partial)
+                + "), so this advice may be based on incomplete data."
+            )
+            cards = [c.model_copy(update={"detail": f"{c.detail}\n\n{note}"}) for c in cards]
+        return cards
+
+
+SERVICES: Mapping[str, Service] = {
+    s.id: s
+    for s in (
+        Service(
+            "b12-patient-view",
+            Hook.PATIENT_VIEW,
+            "Vitamin B12 deficiency: status, treatment and monitoring",
+            "When a chart is opened: finds untreated or unconfirmed vitamin B12 deficiency "
+            "(above all with possible neurological involvement), asks for MMA when B12 is "
+            "indeterminate, and monitors the start of treatment (potassium, blood count).",
+            tuple(RULES),
+        ),
+        Service(
+            "b12-order-select",
+            Hook.ORDER_SELECT,
+            "Vitamin B12 checks on selected orders",
+            "Checks the selected draft orders: folic acid while B12 deficiency is untreated or "
+            "not excluded, oral B12 with possible neurological involvement, B12 tests in the "
+            "indeterminate range.",
+            (
+                "b12-neuro-untreated",
+                "folate-before-b12",
+                "b12-indeterminate-functional-tests",
+            ),
+        ),
+        Service(
+            "b12-order-sign",
+            Hook.ORDER_SIGN,
+            "Vitamin B12 checks before signing orders",
+            "Checks every draft order before signing, as order-select does, plus potassium "
+            "safety when a first course of parenteral B12 starts with anaemia.",
+            (
+                "b12-neuro-untreated",
+                "folate-before-b12",
+                "potassium-monitoring",
+                "hypokalaemia-on-treatment",
+                "b12-indeterminate-functional-tests",
+            ),
+        ),
+    )
+}
+
+
+def _creates_b12(action: Action) -> bool:
+    """Return whether an action creates a B12 MedicationRequest (all our MR suggestions are)."""
+    return (
+        action.type == "create"
+        and (action.resource or {}).get("resourceType") == "MedicationRequest"
+    )
+
+
+def _without_b12_treatment(card: Card, note: str) -> Card:
+    """Return the card without its B12 MedicationRequest suggestion, with a note in the detail."""
+    kept = tuple(s for s in card.suggestions if not any(_creates_b12(a) for a in s.actions))
+    if len(kept) == len(card.suggestions):
+        return card
+    return card.model_copy(
+        update={
+            "suggestions": kept,
+            "selectionBehavior": "any" if kept else None,
+            "detail": f"{card.detail}\n\n{note}",
+        }
+    )
+
+
+def interact(cards: list[Card], facts: Facts) -> list[Card]:
+    """Apply suppression, the single treatment owner and the dose guard; sort by urgency."""
+    fired = {c.rule_id for c in cards}
+    silenced = set().union(*(SUPPRESSES.get(r, frozenset()) for r in fired))
+    cards = [c for c in cards if c.rule_id not in silenced]
+    owner = next(
+        (
+            c
+            for rule_id in TREATMENT_OWNERS
+            for c in cards
+            if c.rule_id == rule_id
+            and any(_creates_b12(a) for s in c.suggestions for a in s.actions)
+        ),
+        None,
+    )
+    guarded: list[Card] = []
+    for card in cards:
+        if facts.is_child:
+            card = _without_b12_treatment(
+                card, "Under 16: no adult B12 dose is suggested; seek paediatric specialist advice."
+            )
+        elif facts.age_unknown:
+            card = _without_b12_treatment(
+                card,
+                "Age unknown: confirm the patient is an adult before using this regimen; "
+                "no dose is suggested.",
+            )
+        elif owner is not None and card is not owner:
+            card = _without_b12_treatment(
+                card, f'The B12 regimen is suggested on the card "{owner.summary}".'
+            )
+        guarded.append(card)
+    order = {rule_id: i for i, rule_id in enumerate(RULES)}
+    return sorted(guarded, key=lambda c: (-Indicator(c.indicator).rank, order.get(c.rule_id, 99)))

@@ -1,0 +1,137 @@
+"""Clinical settings: every threshold, window and option the rules read, with its source.
+
+Defaults follow `clinical-rules.md` (§4.3 windows, §5 thresholds, §8 site profiles). A site changes
+them through configuration, never code. Source tags (S-NG239, S-FDA-CN, ...) are those of
+clinical-rules §10.1; [V] verified, [V2] secondary source, [U] unverified engineering default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any
+
+
+class Profile(StrEnum):
+    """Site profile: regimens, products and card language (clinical-rules §8)."""
+
+    UK = "uk"
+    US = "us"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable number the rules use; frozen so a rule cannot change it."""
+
+    profile: Profile = Profile.UK
+
+    # §5 default bands, used only when neither the lab flag nor its range decides (§4.2).
+    b12_deficient_below_pg_ml: float = 180.0  # [V2] S-NG239, S-AAFP25
+    b12_indeterminate_max_pg_ml: float = 350.0  # [V2] S-NG239 (180–350 inclusive)
+    holotc_deficient_below_pmol_l: float = 25.0  # [V2] S-NG239
+    holotc_indeterminate_max_pmol_l: float = 70.0  # [V2] S-NG239
+    mma_raised_above_umol_l: float = 0.40  # [V] S-MAYO-MMA, S-UHN
+    mma_renal_ceiling_umol_l: float = 0.50  # [V] S-NO-MMA: ≤ 0.50 with renal flag "possibly renal"
+    mma_strong_above_umol_l: float = 0.72  # [V] S-NO-MMA (wording only)
+    homocysteine_raised_above_umol_l: float = 15.0  # [V] S-ARUP-HCY, S-UMICH
+    folate_serum_low_below_ng_ml: float = 3.0  # [V] S-LC-FOL
+    folate_rbc_low_below_nmol_l: float = 340.0  # [V2] S-WHO-FOL
+    potassium_low_below_mmol_l: float = 3.5  # [V] S-K
+    potassium_critical_below_mmol_l: float = 3.0  # [V] S-K band; escalation point a rule choice
+    hb_low_male_g_dl: float = 13.0  # [U] conventional cut-off, configurable
+    hb_low_female_g_dl: float = 12.0  # [U] also used for unknown sex
+    hb_low_pregnant_g_dl: float = 11.0  # [U]
+    mcv_high_above_fl: float = 100.0  # [U]
+    hct_response_below_pct: float = 35.0  # [V] S-FDA-CN
+    retic_response_factor: float = 2.0  # [V] S-FDA-CN: ≥ 2 × the lab's upper reference limit
+    egfr_renal_flag_below: float = 60.0  # [U] no verified cut-off
+
+    # §4.3 windows and lookbacks.
+    b12_status_days: int = 365
+    functional_days: int = 90
+    folate_days: int = 90
+    blood_count_days: int = 90
+    egfr_days: int = 365
+    post_injection_exclusion_days: int = 14  # [V] S-MAYO-B12
+    first_course_gap_days: int = 365
+    potassium_watch_hours: int = 48  # [V] S-FDA-CN
+    hypokalaemia_window_hours: int = 72
+    hypokalaemia_card_days: int = 14  # §7.6: T ≤ start + 14 days
+    hypokalaemia_baseline_days: int = (
+        7  # §7.6 (b): low potassium in the 7 days before an OSign start
+    )
+    response_first_day: int = 5  # [V] S-FDA-CN: days 5–7
+    response_warning_day: int = 7  # [V] S-FDA-CN
+    response_last_day: int = 28
+    review_interval_weeks_uk: int = 12  # [V2] S-NG239 (3 months)
+    review_interval_weeks_us: int = 8  # [V2] S-CKS (about 8 weeks)
+    review_interval_weeks_pregnant: int = 4  # [V2] S-NG239 (1 month in pregnancy)
+    review_followup_min_days: int = 28  # §7.20: an Hb/MCV ≥ 28 days after the start ends it
+    review_max_days: int = 365
+    oral_b12_window_days: int = 35  # §6.2: oral/nasal doses count as current for 35 days
+    pregnancy_max_weeks: int = 42
+    finding_max_days: int = 365  # §6.1: a finding Observation counts for 365 days
+
+    # §5 other numeric defaults.
+    age_min_adult: int = 16  # [V2] S-NG239 scope
+    folate_min_daily_mg: float = 0.0  # [V] S-FDA-CN says > 0.1 mg/day; all doses trigger by default
+    prenatal_folate_max_daily_mg: float = 0.4  # §7.3 routine pregnancy supplementation exemption
+
+    # Options (clinical-rules §2, §4.2, §7.3).
+    use_lab_reference_first: bool = True
+    indeterminate_band_over_lab_normal: bool = True
+    e53_8_requires_b12_text: bool = True
+    match_icd10_who: bool = False  # [U]
+    neuro_include_depression: bool = False
+    treat_folinic_as_folate: bool = False
+    treat_methylfolate_as_folate: bool = False
+    assume_folic_acid_in_prenatal_text: bool = True
+    assume_folic_acid_in_multivitamin_text: bool = False
+    combination_b12_counts_as_treatment: bool = False
+    folate_unknown_b12_mode: str = "always"  # or "macrocytosis-only"
+    folate_exemptions: tuple[str, ...] = ("methotrexate", "pemetrexed", "prenatal")
+    oral_first_non_neuro: bool = False
+    cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
+    plausibility_guard: bool = True
+
+    @property
+    def review_interval_weeks(self) -> int:
+        """Return the profile's treatment review interval (outside pregnancy)."""
+        if self.profile is Profile.US:
+            return self.review_interval_weeks_us
+        return self.review_interval_weeks_uk
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Settings:
+        """Return settings with the given overrides; unknown names raise ValueError."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown clinical setting(s): {', '.join(unknown)}")
+        coerced: dict[str, Any] = {}
+        for name, value in values.items():
+            default = getattr(cls(), name)
+            if name == "profile":
+                coerced[name] = Profile(str(value).lower())
+            elif isinstance(default, bool):
+                coerced[name] = _as_bool(name, value)
+            elif isinstance(default, int | float):
+                coerced[name] = type(default)(value)
+            elif isinstance(default, tuple):
+                coerced[name] = tuple(value)
+            else:
+                coerced[name] = value
+        return replace(cls(), **coerced)
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"setting {name} must be true or false, not {value!r}")

@@ -1,0 +1,39 @@
+"""b12-cds: a CDS Hooks 2.0 service for finding and treating vitamin B12 deficiency."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from service import auth
+from service import config
+from service import cors
+from service import discovery
+from service import errors
+from service import feedback
+from service import health
+from service import hooks
+from service import logs
+from service import seams
+
+
+def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
+    """Build the b12-cds application."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_prefixed_env("B12CDS")  # B12CDS_REQUIRE_JWT=false, ...
+    app.config.from_mapping(config_map or {})  # an explicit mapping beats the environment
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's member order
+    logs.init_app(app)
+    app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
+    errors.init_app(app)
+    session = seams.init_app(app).session
+    auth.init_app(app, session)
+    cors.init_app(app)
+    for blueprint in (discovery.bp, hooks.bp, feedback.bp, health.bp):
+        app.register_blueprint(blueprint)
+    logging.getLogger("b12cds").info("app created", extra={"auth": auth.describe_config(app)})
+    return app

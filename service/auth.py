@@ -1,0 +1,210 @@
+"""CDS client authentication: a Bearer JWT signed by a trusted issuer (CDS Hooks 2.0 §Trusting).
+
+Checks, with PyJWT: `alg` in an allowlist of asymmetric algorithms (never `none` or HMAC); the
+key chosen by `kid` from the issuer's JWKS (static in config, or fetched from its allowlisted
+`jku`, cached, refetched once on an unknown `kid`); `iss` in TRUSTED_ISSUERS; `aud` equal to the
+exact URL called (PUBLIC_BASE_URL + path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen
+before within the token's lifetime (in-process); optional per-issuer `tenant`. Every failure is a
+401 with no detail; the log line says why, never the token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+import requests
+from flask import Flask
+from flask import current_app
+from flask import request
+
+from service import config as cfg
+from service.errors import Unauthorized
+
+
+log = logging.getLogger("b12cds")
+ALGORITHMS = ("ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+LEEWAY_S = 60
+JWKS_TTL_S = 3600
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
+
+
+class KeyStore:
+    """JWKS per issuer: static from config, or fetched from the allowlisted `jku` and cached."""
+
+    def __init__(self, session: requests.Session, timeout_s: float) -> None:
+        self.session = session
+        self.timeout_s = timeout_s
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        try:
+            response = self.session.get(url, timeout=self.timeout_s)
+            response.raise_for_status()
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise Unauthorized(f"jwks fetch failed: {type(exc).__name__}") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
+            raise Unauthorized("jwks fetch returned no key set")
+        with self._lock:
+            self._cache[url] = (time.monotonic() + JWKS_TTL_S, body)
+        return body
+
+    def jwks(self, url: str, refresh: bool = False) -> dict[str, Any]:
+        """Return the key set at an allowlisted URL, from cache unless stale or refreshed."""
+        cached = self._cache.get(url)
+        if cached is not None and not refresh and cached[0] > time.monotonic():
+            return cached[1]
+        return self._fetch(url)
+
+
+def _find_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> Any:
+    keys = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
+    if kid is not None:
+        keys = [k for k in keys if k.get("kid") == kid]
+    elif len(keys) != 1:
+        return None
+    for key in keys:
+        try:
+            return jwt.PyJWK(key, algorithm=alg).key
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+            continue
+    return None
+
+
+class _Replay:
+    """`jti` values seen, kept until their token expires (one process)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
+        now = time.time()
+        key = f"{issuer}\x1f{jti}"
+        with self._lock:
+            if len(self._seen) > 10000:
+                self._seen = {k: v for k, v in self._seen.items() if v > now}
+            if self._seen.get(key, 0) > now:
+                return False
+            self._seen[key] = exp + LEEWAY_S
+            return True
+
+
+def verify(
+    token: str,
+    audience: str,
+    issuers: Mapping[str, Any],
+    keys: KeyStore,
+    replay: _Replay | None = None,
+) -> dict[str, Any]:
+    """Return the verified claims of a client JWT, or raise Unauthorized (reason logged)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"malformed token: {type(exc).__name__}") from exc
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        raise Unauthorized(f"algorithm not allowed: {alg!r}")
+    issuer = unverified.get("iss")
+    trusted = issuers.get(issuer) if isinstance(issuer, str) else None
+    if not isinstance(trusted, Mapping):
+        raise Unauthorized("issuer not trusted")
+    kid = header.get("kid")
+    if "jwks" in trusted:
+        key = _find_key(trusted["jwks"], kid, alg)
+    else:
+        url = trusted.get("jku")
+        if not url or header.get("jku") not in (None, url):
+            raise Unauthorized("jku not allowlisted for the issuer")
+        key = _find_key(keys.jwks(url), kid, alg) or _find_key(
+            keys.jwks(url, refresh=True), kid, alg
+        )
+    if key is None:
+        raise Unauthorized("no key for kid")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_S,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"token rejected: {type(exc).__name__}") from exc
+    tenant = trusted.get("tenant")
+    if tenant is not None and claims.get("tenant") != tenant:
+        raise Unauthorized("tenant mismatch")
+    if replay is not None and not replay.check_and_add(
+        str(issuer), str(claims["jti"]), float(claims["exp"])
+    ):
+        raise Unauthorized("jti replayed")
+    return claims
+
+
+def audience_for(path: str) -> str:
+    """Return the audience a token must carry: the exact URL called."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return str(base).rstrip("/") + path
+    return request.base_url
+
+
+def _check() -> None:
+    if request.method == "OPTIONS" or not request.path.startswith("/cds-services"):
+        return
+    if not cfg.as_bool(current_app.config["REQUIRE_JWT"]):
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("no bearer token")
+    state = current_app.extensions["b12cds.auth"]
+    claims = verify(
+        token.strip(),
+        audience_for(request.path),
+        cfg.as_mapping(current_app.config["TRUSTED_ISSUERS"]),
+        state["keys"],
+        state["replay"],
+    )
+    request.environ["b12cds.client"] = claims.get("iss")
+
+
+def init_app(app: Flask, session: requests.Session) -> None:
+    """Check every /cds-services call; warn loudly once when checking is off."""
+    app.extensions["b12cds.auth"] = {
+        "keys": KeyStore(session, float(app.config["FHIR_TIMEOUT_S"])),
+        "replay": _Replay(),
+    }
+    if not cfg.as_bool(app.config["REQUIRE_JWT"]):
+        log.warning(
+            "REQUIRE_JWT is false: CDS client JWTs are NOT checked. Local development only; "
+            "never expose this service like this."
+        )
+    app.before_request(_check)
+
+
+def issuer_fhir_servers(issuer: str | None) -> list[str]:
+    """Return the FHIR base URLs a trusted issuer may name (its `fhir_servers` entry)."""
+    issuers = cfg.as_mapping(current_app.config["TRUSTED_ISSUERS"])
+    trusted = issuers.get(issuer or "")
+    if isinstance(trusted, Mapping):
+        return cfg.as_list(trusted.get("fhir_servers"))
+    return []
+
+
+def describe_config(app: Flask) -> str:
+    """Return a one-line, secret-free summary of the auth configuration (for start-up logs)."""
+    issuers = cfg.as_mapping(app.config["TRUSTED_ISSUERS"])
+    return json.dumps(
+        {"require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]), "issuers": sorted(issuers)}
+    )

@@ -1,0 +1,155 @@
+"""The `b12-cds` command: `serve` (gunicorn) and `evaluate` (offline, no server, no network)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cards.facts import Chart
+from cards.facts import Hook
+from cards.facts import facts_from_fhir
+from cards.model import to_json
+from cards.services import SERVICES
+from cards.services import Service
+from service import config as cfg
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the production server (gunicorn) on the embedded defaults."""
+    from gunicorn.app.base import BaseApplication  # imported here: evaluate does not need it
+
+    from service import create_app
+
+    overrides: dict[str, Any] = {}
+    if args.dev:
+        overrides["REQUIRE_JWT"] = False
+        print(
+            "b12-cds: DEVELOPMENT MODE - client JWTs are NOT checked and any fhirServer may be "
+            "fetched from. Never expose this server beyond your own machine.",
+            file=sys.stderr,
+        )
+    if args.today:
+        overrides["TODAY"] = args.today
+    if args.profile:
+        overrides["SITE_PROFILE"] = args.profile
+    if args.dev and not os.environ.get("B12CDS_CORS_ORIGINS"):
+        overrides["CORS_ORIGINS"] = ["https://sandbox.cds-hooks.org", "http://localhost:8080"]
+
+    class Application(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread" if args.threads > 1 else "sync")
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)  # access logs would carry query strings
+
+        def load(self) -> Any:
+            return create_app(overrides)
+
+    Application().run()
+    return 0
+
+
+def _service_for(request_body: dict[str, Any], service_id: str | None) -> Service:
+    if service_id is not None:
+        return SERVICES[service_id]
+    hook = request_body.get("hook")
+    for service in SERVICES.values():
+        if service.hook.value == hook:
+            return service
+    raise SystemExit(f"b12-cds: no service answers hook {hook!r}; use --service")
+
+
+def _resources(prefetch: dict[str, Any] | None) -> list[dict[str, Any]]:
+    from service.prefetch import _resources_of  # the same per-key rules as the service
+
+    found: list[dict[str, Any]] = []
+    for value in (prefetch or {}).values():
+        found.extend(dict(r) for r in _resources_of(value) or [])
+    return found
+
+
+def evaluate_file(
+    path: Path, service_id: str | None, today: date, profile: str | None
+) -> tuple[Service, list[dict[str, Any]]]:
+    """Return the service and the cards for a hook request file, using only its prefetch."""
+    body = json.loads(path.read_text(encoding="utf-8"))
+    service = _service_for(body, service_id)
+    context = body.get("context") or {}
+    drafts = [
+        e["resource"]
+        for e in (context.get("draftOrders") or {}).get("entry", []) or []
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
+    chart = Chart(
+        patient_id=str(context.get("patientId", "")),
+        hook=Hook(service.hook),
+        resources=tuple(_resources(body.get("prefetch"))),
+        draft_orders=tuple(drafts),
+        selections=tuple(context.get("selections") or ()),
+    )
+    config = dict(cfg.DEFAULTS)
+    config.update({k[7:]: v for k, v in os.environ.items() if k.startswith("B12CDS_")})
+    if profile:
+        config["SITE_PROFILE"] = profile
+    facts = facts_from_fhir(chart, today, cfg.clinical_settings(config))
+    return service, [to_json(c) for c in service.evaluate(facts)]
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    service, cards = evaluate_file(Path(args.request), args.service, today, args.profile)
+    if args.json:
+        print(json.dumps({"cards": cards}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{service.id} ({service.hook.value}) on {today.isoformat()}: {len(cards)} card(s)")
+    for card in cards:
+        print()
+        print(f"[{card['indicator'].upper()}] {card['summary']}")
+        print(f"  rule: {card['source']['topic']['code']}   source: {card['source']['label']}")
+        for line in card.get("detail", "").splitlines():
+            print(f"  {line}")
+        for suggestion in card.get("suggestions", []):
+            flag = " (recommended)" if suggestion.get("isRecommended") else ""
+            print(f"  -> {suggestion['label']}{flag}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `b12-cds` console script."""
+    parser = argparse.ArgumentParser(prog="b12-cds", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service under gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="local development: turn JWT checking OFF (loud warning) and allow the Sandbox origin",
+    )
+    serve.add_argument("--today", help="freeze the clock at this ISO date (demos, fixtures)")
+    serve.add_argument("--profile", choices=["uk", "us"], help="site profile (default uk)")
+    serve.set_defaults(func=_serve)
+    evaluate = sub.add_parser("evaluate", help="print the cards for a hook request file")
+    evaluate.add_argument("request", help="a CDS Hooks request JSON file with prefetch")
+    evaluate.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
+    evaluate.add_argument("--service", choices=sorted(SERVICES), help="default: from the hook")
+    evaluate.add_argument("--today", help="evaluation date (ISO); default today")
+    evaluate.add_argument("--profile", choices=["uk", "us"], help="site profile (default uk)")
+    evaluate.set_defaults(func=_evaluate)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m service.cli`
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Configuration: defaults, `B12CDS_` environment variables, then an explicit mapping.
+
+Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
+SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST. Also: FHIR_MAX_PAGES (bound on
+`next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
+cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cards.settings import Settings
+
+
+DEFAULTS: Mapping[str, Any] = {
+    "REQUIRE_JWT": True,
+    "TRUSTED_ISSUERS": {},
+    "PUBLIC_BASE_URL": None,
+    "FEEDBACK_DATABASE_URL": None,
+    "SITE_PROFILE": "uk",
+    "FHIR_TIMEOUT_S": 3.0,
+    "FHIR_MAX_PAGES": 5,
+    "FHIR_MAX_RESOURCES": 5000,
+    "CORS_ORIGINS": None,
+    "FHIR_SERVER_ALLOWLIST": None,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "CLINICAL_SETTINGS": {},
+    "TODAY": None,
+}
+
+
+def as_bool(value: Any) -> bool:
+    """Return a boolean from a config value that may come from the environment as text."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def as_mapping(value: Any) -> dict[str, Any]:
+    """Return a mapping from a config value that may be JSON text."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    return dict(value or {})
+
+
+def as_list(value: Any) -> list[str]:
+    """Return a list of strings from a list, JSON text or comma-separated text."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return [str(v) for v in json.loads(text)]
+        return [v.strip() for v in text.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def clinical_settings(config: Mapping[str, Any]) -> Settings:
+    """Return the clinical settings for this deployment (profile plus overrides)."""
+    overrides = as_mapping(config.get("CLINICAL_SETTINGS"))
+    overrides.setdefault("profile", str(config.get("SITE_PROFILE") or "uk"))
+    return Settings.from_mapping(overrides)

@@ -1,0 +1,37 @@
+"""GET /healthz: liveness and readiness, without patient data or configuration secrets."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
+
+from flask import Blueprint
+from flask import current_app
+from flask.typing import ResponseReturnValue
+
+from cards.services import SERVICES
+from service import config as cfg
+
+
+bp = Blueprint("health", __name__)
+
+
+def _version() -> str:
+    try:
+        return version("b12-cds")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0+unknown"
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Report that the app is up, its version, how many services it serves and its profile."""
+    return {
+        "status": "ok",
+        "version": _version(),
+        "services": len(SERVICES),
+        "checks": {
+            "site_profile": str(current_app.config["SITE_PROFILE"]),
+            "jwt_required": cfg.as_bool(current_app.config["REQUIRE_JWT"]),
+        },
+    }

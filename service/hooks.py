@@ -1,0 +1,110 @@
+"""POST /cds-services/{id}: run one CDS service on a hook request and answer with its cards."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint
+from flask import current_app
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from cards.facts import Chart
+from cards.facts import Facts
+from cards.facts import facts_from_fhir
+from cards.model import to_json
+from cards.services import SERVICES
+from cards.services import Service
+from service import config as cfg
+from service import hook_request
+from service import prefetch
+from service.auth import issuer_fhir_servers
+from service.errors import UnknownService
+from service.fhir_client import FhirClient
+from service.hook_request import HookRequest
+from service.seams import seams
+
+
+bp = Blueprint("hooks", __name__)
+log = logging.getLogger("b12cds")
+
+
+def find_service(service_id: str) -> Service:
+    """Return the service with this id, or raise 404."""
+    try:
+        return SERVICES[service_id]
+    except KeyError:
+        raise UnknownService(f"No CDS service with id {service_id!r}.") from None
+
+
+def fhir_server_allowed(url: str) -> bool:
+    """Return whether the service may fetch from this FHIR base URL (SSRF guard)."""
+    allowlist = cfg.as_list(current_app.config.get("FHIR_SERVER_ALLOWLIST"))
+    allowlist += issuer_fhir_servers(request.environ.get("b12cds.client"))
+    if allowlist:
+        return any(url.rstrip("/").startswith(prefix.rstrip("/")) for prefix in allowlist)
+    return not cfg.as_bool(current_app.config["REQUIRE_JWT"])  # local development only
+
+
+def fhir_client_for(hook: HookRequest) -> FhirClient | None:
+    """Return a client for the hook's FHIR server, or None when it may not or cannot be used."""
+    if not hook.fhirServer or hook.fhirAuthorization is None:
+        return None
+    if not fhir_server_allowed(hook.fhirServer):
+        log.warning("fhirServer not allowlisted", extra={"hook_instance": hook.hookInstance})
+        return None
+    config = current_app.config
+    return FhirClient(
+        hook.fhirServer,
+        hook.fhirAuthorization.access_token,
+        seams().session,
+        float(config["FHIR_TIMEOUT_S"]),
+        int(config["FHIR_MAX_PAGES"]),
+        int(config["FHIR_MAX_RESOURCES"]),
+    )
+
+
+def _facts(service: Service, chart: Chart) -> Facts:
+    settings = current_app.extensions["b12cds.settings"]
+    return facts_from_fhir(chart, seams().today(), settings)
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> ResponseReturnValue:
+    """Run one CDS service on a hook request and answer with its cards."""
+    started = time.perf_counter()
+    service = find_service(service_id)
+    hook, context = hook_request.from_request(request, service)
+    selections = tuple(getattr(context, "selections", ()) or ())
+    drafts_only = Chart(context.patientId, service.hook, (), tuple(hook.draft_entries), selections)
+    if service.hook.value != "patient-view" and not service.relevant(_facts(service, drafts_only)):
+        cards: list[dict[str, Any]] = []
+        fetched: tuple[str, ...] = ()
+    else:
+        resolved = prefetch.resolve(
+            service, hook.prefetch, context.patientId, fhir_client_for(hook)
+        )
+        chart = Chart(
+            context.patientId,
+            service.hook,
+            resolved.resources,
+            tuple(hook.draft_entries),
+            selections,
+        )
+        facts = _facts(service, chart)
+        cards = [to_json(card) for card in service.evaluate(facts, partial=resolved.partial_keys)]
+        fetched = resolved.fetched_keys
+    log.info(
+        "hook evaluated",
+        extra={
+            "service": service.id,
+            "hook_instance": hook.hookInstance,
+            "rules": [c["source"]["topic"]["code"] for c in cards],
+            "cards": len(cards),
+            "fetched_keys": list(fetched),
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return {"cards": cards}

@@ -1,0 +1,89 @@
+"""Shared fixtures: a fresh app per test, a signing key made at run time, fixture loaders."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import responses
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fhir_fixtures"
+CONFORMANCE = Path(__file__).resolve().parent / "conformance"
+TODAY = "2026-11-29"  # the fixtures' T (fhir_fixtures/README.md)
+ISSUER = "https://ehr.test.example/"
+PUBLIC_BASE_URL = "https://cds.test.example"
+FHIR = "https://fhir.example.org/r4"
+
+_KEY = ec.generate_private_key(ec.SECP384R1())  # made at run time, never committed
+_PUBLIC_JWK = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(_KEY.public_key()))
+_PUBLIC_JWK.update({"kid": "test-key", "alg": "ES384", "use": "sig"})
+JWKS = {"keys": [_PUBLIC_JWK]}
+
+
+def load(path: Path | str) -> Any:
+    """Return the JSON content of a file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def signed(path: str, **claims: Any) -> dict[str, str]:
+    """Return an Authorization header with an ES384 token for the exact URL of `path`."""
+    now = int(time.time())
+    payload = {
+        "iss": ISSUER,
+        "aud": PUBLIC_BASE_URL + path,
+        "exp": now + 300,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    payload.update(claims)
+    token = jwt.encode(payload, _KEY, algorithm="ES384", headers={"kid": "test-key"})
+    return {"Authorization": f"Bearer {token}"}
+
+
+def base_config(**overrides: Any) -> dict[str, Any]:
+    """Return the test configuration: JWT on, a static JWKS, the fixtures' date."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "REQUIRE_JWT": True,
+        "TRUSTED_ISSUERS": {ISSUER: {"jwks": JWKS, "fhir_servers": [FHIR]}},
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TODAY": TODAY,
+        "FHIR_TIMEOUT_S": 1.0,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(name="app")
+def _app() -> Flask:
+    return create_app(base_config())
+
+
+@pytest.fixture(name="client")
+def _client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(name="fhir")
+def _fhir() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def post_hook(client: FlaskClient, service_id: str, body: Any) -> Any:
+    """POST a hook request, signed for its exact URL, and return the response."""
+    url = f"/cds-services/{service_id}"
+    return client.post(url, json=body, headers=signed(url))
