@@ -1,4 +1,4 @@
-"""`service/openapi.yaml` is valid OpenAPI 3.1 and matches the contract and real examples."""
+"""`openapi.yaml` is valid OpenAPI 3.1 and matches the contract and real examples."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT202012
 
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = ROOT / "service" / "openapi.yaml"
+SPEC_PATH = ROOT / "openapi.yaml"
 CONFORMANCE = ROOT / "tests" / "conformance"
 SPEC_URI = "https://b12-cds.example/openapi.yaml"  # a base URI so `#/components/...` refs resolve
 
