@@ -614,6 +614,8 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         focus_refs = set(draft_refs)
     else:
         focus_refs = set()
+    # A draft the EHR also put in a prefetch search is read once, as a draft.
+    models = [m for m in models if not (ref(m) and ref(m) in draft_refs)]
     by_type: dict[str, list[Any]] = {}
     for model in models:
         by_type.setdefault(model.get_resource_type(), []).append(model)

@@ -68,11 +68,11 @@ def _service_for(request_body: dict[str, Any], service_id: str | None) -> Servic
 
 
 def _resources(prefetch: dict[str, Any] | None) -> list[dict[str, Any]]:
-    from service.prefetch import _resources_of  # the same per-key rules as the service
+    from service.prefetch import resources_of  # the same per-key rules as the service
 
     found: list[dict[str, Any]] = []
     for value in (prefetch or {}).values():
-        found.extend(dict(r) for r in _resources_of(value) or [])
+        found.extend(dict(r) for r in resources_of(value) or [])
     return found
 
 

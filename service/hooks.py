@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from flask import Blueprint
 from flask import current_app
@@ -14,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from cards.facts import Chart
 from cards.facts import Facts
 from cards.facts import facts_from_fhir
+from cards.model import Card
 from cards.model import to_json
 from cards.services import SERVICES
 from cards.services import Service
@@ -24,6 +24,7 @@ from service.auth import issuer_fhir_servers
 from service.errors import UnknownService
 from service.fhir_client import FhirClient
 from service.hook_request import HookRequest
+from service.hook_request import PatientViewContext
 from service.seams import seams
 
 
@@ -66,45 +67,41 @@ def fhir_client_for(hook: HookRequest) -> FhirClient | None:
     )
 
 
-def _facts(service: Service, chart: Chart) -> Facts:
+def _facts(chart: Chart) -> Facts:
     settings = current_app.extensions["b12cds.settings"]
     return facts_from_fhir(chart, seams().today(), settings)
+
+
+def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> list[Card]:
+    """Return the service's cards for a validated hook request (412 when data is missing).
+
+    An order hook whose focused drafts are nothing this service checks is answered from the
+    drafts alone, without asking the FHIR server for the chart.
+    """
+    selections = tuple(getattr(context, "selections", ()) or ())
+    drafts = tuple(hook.draft_entries)
+    if not service.relevant(_facts(Chart(context.patientId, service.hook, (), drafts, selections))):
+        return []
+    resolved = prefetch.resolve(service, hook.prefetch, context.patientId, fhir_client_for(hook))
+    chart = Chart(context.patientId, service.hook, resolved.resources, drafts, selections)
+    return service.evaluate(_facts(chart), partial=resolved.partial_keys)
 
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str) -> ResponseReturnValue:
     """Run one CDS service on a hook request and answer with its cards."""
     started = time.perf_counter()
-    service = find_service(service_id)
-    hook, context = hook_request.from_request(request, service)
-    selections = tuple(getattr(context, "selections", ()) or ())
-    drafts_only = Chart(context.patientId, service.hook, (), tuple(hook.draft_entries), selections)
-    if service.hook.value != "patient-view" and not service.relevant(_facts(service, drafts_only)):
-        cards: list[dict[str, Any]] = []
-        fetched: tuple[str, ...] = ()
-    else:
-        resolved = prefetch.resolve(
-            service, hook.prefetch, context.patientId, fhir_client_for(hook)
-        )
-        chart = Chart(
-            context.patientId,
-            service.hook,
-            resolved.resources,
-            tuple(hook.draft_entries),
-            selections,
-        )
-        facts = _facts(service, chart)
-        cards = [to_json(card) for card in service.evaluate(facts, partial=resolved.partial_keys)]
-        fetched = resolved.fetched_keys
+    service = find_service(service_id)  # else 404
+    hook, context = hook_request.from_request(request, service)  # else 415 / 400
+    cards = answer(service, hook, context)  # else 412
     log.info(
         "hook evaluated",
         extra={
             "service": service.id,
             "hook_instance": hook.hookInstance,
-            "rules": [c["source"]["topic"]["code"] for c in cards],
+            "rules": [card.rule_id for card in cards],
             "cards": len(cards),
-            "fetched_keys": list(fetched),
             "ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    return {"cards": cards}
+    return {"cards": [to_json(card) for card in cards]}

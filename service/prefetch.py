@@ -36,7 +36,7 @@ class Resolved:
     partial_keys: tuple[str, ...] = ()
 
 
-def _resources_of(value: Any) -> list[Mapping[str, Any]] | None:
+def resources_of(value: Any) -> list[Mapping[str, Any]] | None:
     """Return the resources a prefetch value holds, or None when it counts as absent."""
     if value is None:
         return []
@@ -90,7 +90,7 @@ def resolve(
     partial: dict[str, str] = {}
     for key, template in service.prefetch.items():
         value = given.get(key, _MISSING)
-        found = None if value is _MISSING else _resources_of(value)
+        found = None if value is _MISSING else resources_of(value)
         if found is None:
             missing[key] = render(template, patient_id)
             continue
@@ -118,7 +118,7 @@ def resolve(
             [f"prefetch.{k}" for k in failed],
         )
     for body in results.values():
-        found = _resources_of(body) or []
+        found = resources_of(body) or []
         resources.extend(found)
     return Resolved(tuple(resources), fetched_keys=tuple(sorted(missing)))
 
