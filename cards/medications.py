@@ -19,6 +19,7 @@ from cards import terminology as vs
 from cards import text
 from cards.resources import codings
 from cards.resources import concept_name
+from cards.resources import resource_id
 from cards.resources import texts
 from cards.settings import Settings
 
@@ -108,7 +109,10 @@ def _resolve(order: Any, bundle: Mapping[str, Any]) -> tuple[Any, Any, str]:
     medication = None
     if target.startswith("#"):
         for contained in getattr(order, "contained", None) or ():
-            if contained.get_resource_type() == "Medication" and contained.id == target[1:]:
+            if (
+                contained.get_resource_type() == "Medication"
+                and resource_id(contained) == target[1:]
+            ):
                 medication = contained
     elif target:
         medication = bundle.get("/".join(target.split("/_history")[0].split("/")[-2:]))

@@ -10,6 +10,7 @@ not validate is skipped and counted, so one bad resource never costs the patient
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import date
@@ -41,6 +42,10 @@ MODELS: Mapping[str, type[BaseModel]] = {
     "ServiceRequest": ServiceRequest,
 }
 _MAX_REPAIRS = 12
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
+# Ids real clients send that R4 does not allow (the spec's own examples use U+2011 hyphens) are
+# carried through validation in a reversible ASCII form, so references and selections still match.
+_RAW_ID_PREFIX = "b12cds-raw-id."
 
 
 def parse(resource: Mapping[str, Any]) -> BaseModel | None:
@@ -50,6 +55,11 @@ def parse(resource: Mapping[str, Any]) -> BaseModel | None:
         return None
     data: Any = resource
     copied = False
+    raw_id = resource.get("id")
+    if isinstance(raw_id, str) and raw_id and not _FHIR_ID.match(raw_id):
+        data = copy.deepcopy(dict(resource))
+        data["id"] = _RAW_ID_PREFIX + raw_id.encode("utf-8").hex()
+        copied = True
     for _ in range(_MAX_REPAIRS):
         try:
             return model.model_validate(data)
@@ -159,9 +169,22 @@ def concept_name(concept: Any) -> str:
     return ""
 
 
-def ref(model: Any) -> str:
-    """Return 'Type/id' for a model with an id, else ''."""
+def resource_id(model: Any) -> str:
+    """Return the resource id exactly as the client sent it ('' if none)."""
     rid = getattr(model, "id", None)
+    if not rid:
+        return ""
+    if rid.startswith(_RAW_ID_PREFIX):
+        try:
+            return bytes.fromhex(rid[len(_RAW_ID_PREFIX) :]).decode("utf-8")
+        except ValueError:
+            return str(rid)
+    return str(rid)
+
+
+def ref(model: Any) -> str:
+    """Return 'Type/id' for a model with an id (as the client sent it), else ''."""
+    rid = resource_id(model)
     return f"{model.get_resource_type()}/{rid}" if rid else ""
 
 

@@ -4,7 +4,7 @@ CdsError                  500  base; never raised for bad input
 ├── BadRequest            400  malformed JSON, invalid hook request, hook not matching the service
 ├── Unauthorized          401  JWT missing or invalid (the answer never says which)
 ├── UnknownService        404  service id not in the registry
-├── PrefetchUnavailable   412  required data neither prefetched nor fetchable
+├── PrefetchUnavailable   412  required data neither prefetched nor fetchable (`processing`)
 ├── PayloadTooLarge       413  body larger than MAX_CONTENT_LENGTH
 └── UnsupportedMediaType  415  body is not JSON
 
@@ -67,7 +67,7 @@ class PrefetchUnavailable(CdsError):
     """Raised by prefetch.resolve: 412, issue code `incomplete`."""
 
     status = 412
-    code = "incomplete"
+    code = "processing"  # as the CDS Hooks specification's own 412 example
 
 
 class UnsupportedMediaType(CdsError):
@@ -98,9 +98,11 @@ def operation_outcome(
 
 
 def _cds_error(error: CdsError) -> Response:
+    response = operation_outcome(error.status, error.code, error.diagnostics, error.expression)
     if isinstance(error, Unauthorized):
         log.warning("request refused", extra={"status": 401, "reason": error.reason})
-    return operation_outcome(error.status, error.code, error.diagnostics, error.expression)
+        response.headers["WWW-Authenticate"] = "Bearer"  # RFC 7235: a 401 names its scheme
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -146,9 +146,8 @@ def from_request(request: Request, service: Service) -> tuple[HookRequest, Patie
         message, where = _errors(exc, "")
         raise BadRequest(message, where) from exc
     if hook.hook != service.hook.value:
-        raise BadRequest(
-            f"Service {service.id} answers the {service.hook.value} hook, not {hook.hook!r}.",
-            ["hook"],
+        raise BadRequest(  # the value sent is not echoed: input may be patient data
+            f"Service {service.id} answers only the {service.hook.value} hook.", ["hook"]
         )
     try:
         context = hook.typed_context(service.hook)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import current_app
@@ -40,12 +41,35 @@ def find_service(service_id: str) -> Service:
         raise UnknownService(f"No CDS service with id {service_id!r}.") from None
 
 
+def url_within(url: str, prefix: str) -> bool:
+    """Return whether a URL lies under an allowlisted base URL.
+
+    Scheme, host and port must be equal (no user info allowed) and the path must continue the
+    prefix's path by whole segments: `https://fhir.example.org.evil.example/`,
+    `https://fhir.example.org@evil.example/` and another port are all outside.
+    """
+    try:
+        u, p = urlsplit(url), urlsplit(prefix)
+        u_port, p_port = u.port, p.port
+    except ValueError:
+        return False
+    default = {"https": 443, "http": 80}
+    if u.username is not None or u.password is not None or u.scheme.lower() != p.scheme.lower():
+        return False
+    if (u.hostname or "") != (p.hostname or "") or not u.hostname:
+        return False
+    if (u_port or default.get(u.scheme.lower())) != (p_port or default.get(p.scheme.lower())):
+        return False
+    base = p.path.rstrip("/")
+    return u.path.rstrip("/") == base or u.path.startswith(base + "/")
+
+
 def fhir_server_allowed(url: str) -> bool:
     """Return whether the service may fetch from this FHIR base URL (SSRF guard)."""
     allowlist = cfg.as_list(current_app.config.get("FHIR_SERVER_ALLOWLIST"))
     allowlist += issuer_fhir_servers(request.environ.get("b12cds.client"))
     if allowlist:
-        return any(url.rstrip("/").startswith(prefix.rstrip("/")) for prefix in allowlist)
+        return any(url_within(url, prefix) for prefix in allowlist)
     return not cfg.as_bool(current_app.config["REQUIRE_JWT"])  # local development only
 
 

@@ -40,10 +40,12 @@ def ago(days: int) -> date:
 
 
 def _id(kind: str, given: str | None) -> str:
+    """Return the given id, else a fresh one."""
     return given or f"{kind}-{next(_ids)}"
 
 
 def _quantity(value: Any, unit: str | None) -> dict[str, Any]:
+    """Return a UCUM Quantity (no unit members when unit is None)."""
     quantity: dict[str, Any] = {"value": value}
     if unit is not None:
         quantity.update(unit=unit, system=UCUM, code=unit)
@@ -51,6 +53,7 @@ def _quantity(value: Any, unit: str | None) -> dict[str, Any]:
 
 
 def _concept(system: str, code: str | None, text: str | None = None) -> dict[str, Any]:
+    """Return a CodeableConcept with one coding and/or a text."""
     concept: dict[str, Any] = {}
     if code is not None:
         concept["coding"] = [{"system": system, "code": code}]
@@ -89,7 +92,7 @@ def observation(
     id: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Return a LOINC-coded Observation; `ref_range` is (low, high) in the value's unit or a list."""
+    """Return a LOINC Observation; `ref_range` is (low, high) in the value's unit, or a list."""
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": _id("obs", id),
@@ -165,6 +168,7 @@ def _medication_fields(
     contained_medication: Mapping[str, Any] | None,
     reference: str | Mapping[str, Any] | None,
 ) -> None:
+    """Set the medication[x] of a request, statement or administration."""
     if contained_medication is not None:
         resource["contained"] = [dict(contained_medication)]
         resource["medicationReference"] = {"reference": f"#{contained_medication['id']}"}
@@ -184,6 +188,7 @@ def _dosage(
     period: Any,
     period_unit: str,
 ) -> dict[str, Any]:
+    """Return a Dosage with route, dose and timing."""
     dosage: dict[str, Any] = {}
     if route is not None:
         dosage["route"] = _concept(SNOMED, route)

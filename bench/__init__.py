@@ -1,0 +1,1 @@
+"""b12-cds benchmark: the service under gunicorn against a no-op Flask endpoint (README.md)."""
