@@ -40,6 +40,7 @@ PATH = f"/cds-services/{chart.SERVICE_ID}"
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 # `b12-cds serve` defaults (service/cli.py): 2 workers x 4 threads, gthread, timeout 30 s.
+# --workers / --threads change them for experiments; the README's figures use these.
 WORKERS = 2
 THREADS = 4
 TIMEOUT_S = 30
@@ -68,6 +69,7 @@ class Result:
     client_cores: float | None  # CPU the load generator used, in cores (of os.cpu_count())
     server_cores: float | None  # CPU the gunicorn master and workers used, in cores
     conn_p50_ms: list[float]  # p50 of each connection: a wide spread means uneven workers
+    connections_per_worker: list[int] | None  # keep-alive connections each worker held, mid-run
 
 
 # --- servers -------------------------------------------------------------------------------------
@@ -83,9 +85,11 @@ def free_port() -> int:
 class Server:
     """One gunicorn server in its own process group, logging to bench/results/<name>.log."""
 
-    def __init__(self, name: str, app: str) -> None:
+    def __init__(self, name: str, app: str, workers: int = WORKERS, threads: int = THREADS) -> None:
         self.name = name
         self.app = app
+        self.workers = workers
+        self.threads = threads
         self.port = free_port()
         self.log_path = RESULTS / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -101,11 +105,11 @@ class Server:
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
-            str(WORKERS),
+            str(self.workers),
             "--threads",
-            str(THREADS),
+            str(self.threads),
             "--worker-class",
-            "gthread" if THREADS > 1 else "sync",
+            "gthread" if self.threads > 1 else "sync",
             "--timeout",
             str(TIMEOUT_S),
             self.app,
@@ -127,7 +131,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} server exited; see {self.log_path}")
-            if len(self.worker_pids()) >= WORKERS:
+            if len(self.worker_pids()) >= self.workers:
                 try:
                     status, answer = post_once(self.port, body)
                 except OSError:
@@ -192,6 +196,37 @@ def children(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry))
     return found
+
+
+def connections_per_worker(port: int, worker_pids: Sequence[int]) -> list[int] | None:
+    """Return how many established connections to `port` each worker holds (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:  # 01: ESTABLISHED
+                inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    counts = []
+    for pid in worker_pids:
+        held = 0
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            return None
+        for fd in fds:
+            try:
+                held += os.readlink(f"/proc/{pid}/fd/{fd}") in inodes
+            except OSError:
+                continue
+        counts.append(held)
+    return sorted(counts, reverse=True)
 
 
 def cpu_seconds(pids: Sequence[int]) -> float | None:
@@ -292,6 +327,8 @@ def run_load(
         client_pids = [p.pid for p in procs if p.pid is not None]
         _sleep_until(measure_from)
         c0, s0 = cpu_seconds(client_pids), cpu_seconds(server.pids())
+        _sleep_until(measure_from + seconds / 2)
+        held = connections_per_worker(server.port, server.worker_pids())
         _sleep_until(stop_at)
         c1, s1 = cpu_seconds(client_pids), cpu_seconds(server.pids())
         latencies: list[float] = []
@@ -328,6 +365,7 @@ def run_load(
         client_cores=None if c0 is None or c1 is None else (c1 - c0) / seconds,
         server_cores=None if s0 is None or s1 is None else (s1 - s0) / seconds,
         conn_p50_ms=sorted(conn_p50),
+        connections_per_worker=held,
     )
 
 
@@ -415,6 +453,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--connections", default="1,8", help="comma-separated connection counts (default 1,8)"
     )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers (2)")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads per worker (4)")
     args = parser.parse_args(argv)
     try:
         args.connections = [int(n) for n in args.connections.split(",") if n.strip()]
@@ -422,6 +462,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--connections: comma-separated integers, e.g. 1,8")
     if not args.connections or min(args.connections) < 1 or max(args.connections) > 64:
         parser.error("--connections: each between 1 and 64")
+    if not 1 <= args.workers <= 16 or not 1 <= args.threads <= 64:
+        parser.error("--workers in [1, 16], --threads in [1, 64]")
     if not 0 < args.seconds <= 300 or not 0 <= args.warmup <= 60:
         parser.error("--seconds in (0, 300], --warmup in [0, 60]")
     return args
@@ -437,12 +479,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     body = chart.body_bytes(request)
     resources = sum(chart.count_resources(request).values())
     cores = os.cpu_count() or 0
+    worker_class = "gthread" if args.threads > 1 else "sync"
+    same = (args.workers, args.threads) == (WORKERS, THREADS)
+    as_serve = ", as `b12-cds serve`" if same else ", NOT the `b12-cds serve` defaults"
     print(
         f"b12-cds benchmark: {chart.SERVICE_ID}, {resources} prefetched resources, "
         f"{len(body) / 1024:.0f} KiB body, T = {chart.T}"
     )
     print(
-        f"gunicorn: {WORKERS} workers x {THREADS} threads (gthread), as `b12-cds serve`; "
+        f"gunicorn: {args.workers} workers x {args.threads} threads ({worker_class}){as_serve}; "
         f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per run; "
         f"one client process per connection"
     )
@@ -450,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"NOTE: the load generator and both servers share this machine's {cores} core(s); "
         f"'client CPU' and 'server CPU' are the cores each used during the measured window."
     )
-    servers = [Server(name, app) for name, app in SERVERS.items()]
+    servers = [Server(name, app, args.workers, args.threads) for name, app in SERVERS.items()]
     results: list[Result] = []
     try:
         for server in servers:
@@ -466,15 +511,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             for server in servers:
                 result = run_load(server, body, n, args.warmup, args.seconds)
                 results.append(result)
-                spread = result.conn_p50_ms
+                spread, held = result.conn_p50_ms, result.connections_per_worker
+                extra = ""
+                if n > 1 and spread:
+                    extra = f"; per-connection p50 {spread[0]}-{spread[-1]} ms"
+                if n > 1 and held:
+                    extra += "; connections per worker " + "+".join(map(str, held))
                 print(
                     f"  {server.name:8} {n:2d} conn: {result.rps:7.1f} req/s, "
                     f"p50 {_fmt(result.p50_ms, '.1f')} ms, p99 {_fmt(result.p99_ms, '.1f')} ms"
-                    + (
-                        f"; per-connection p50 {spread[0]}-{spread[-1]} ms"
-                        if n > 1 and spread
-                        else ""
-                    ),
+                    + extra
                 )
     except KeyboardInterrupt:
         print("\ninterrupted; stopping the servers", file=sys.stderr)
@@ -494,9 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
         },
         "config": {
-            "workers": WORKERS,
-            "threads": THREADS,
-            "worker_class": "gthread" if THREADS > 1 else "sync",
+            "workers": args.workers,
+            "threads": args.threads,
+            "worker_class": worker_class,
+            "as_b12_cds_serve": same,
             "warmup_s": args.warmup,
             "seconds": args.seconds,
             "connections": args.connections,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
@@ -349,6 +350,7 @@ _PERIOD_DAYS = {
     "a": 365.25,
 }
 _MASS_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
+_UNIT_DOSE_FORMS = {"tablet", "tab", "capsule", "{tbl}", "ampoule", "ml", "vial"}
 
 
 def _route(dosages: Sequence[Any], medication: Medication) -> Route:
@@ -384,10 +386,8 @@ def _route(dosages: Sequence[Any], medication: Medication) -> Route:
     return Route.UNKNOWN
 
 
-def _daily_mg(dosage: Any, medication: Medication) -> float | None:
-    """Return the daily amount in mg: dose × frequency ÷ period in days (§2.7 "Daily dose")."""
-    if dosage is None:
-        return None
+def _single_dose_mg(dosage: Any, medication: Medication) -> float | None:
+    """Return one dose in mg from doseAndRate.doseQuantity (or MedicationAdministration.dose)."""
     quantity = None
     for dose_rate in getattr(dosage, "doseAndRate", None) or ():
         quantity = dose_rate.doseQuantity or quantity
@@ -399,12 +399,26 @@ def _daily_mg(dosage: Any, medication: Medication) -> float | None:
     )
     amount = float(Decimal(quantity.value))
     if unit in _MASS_MG:
-        mg = amount * _MASS_MG[unit]
-    elif unit.rstrip("s") in {"tablet", "tab", "capsule", "{tbl}", "ampoule", "ml"} and (
-        medication.strength_mg is not None
-    ):
-        mg = amount * medication.strength_mg
-    else:
+        return amount * _MASS_MG[unit]
+    if unit.rstrip("s") in _UNIT_DOSE_FORMS and medication.strength_mg is not None:
+        return amount * medication.strength_mg
+    return None
+
+
+def _antidote_dose(dosages: Sequence[Any], medication: Medication, settings: Settings) -> bool:
+    """Return whether hydroxocobalamin is dosed as the cyanide antidote (≥ 1 g, §2.5 (b))."""
+    if medication.b12 is not B12Product.HYDROXOCOBALAMIN:
+        return False
+    doses = [_single_dose_mg(d, medication) for d in dosages]
+    return any(d is not None and d >= settings.cyanokit_min_dose_mg for d in doses)
+
+
+def _daily_mg(dosage: Any, medication: Medication) -> float | None:
+    """Return the daily amount in mg: dose × frequency ÷ period in days (§2.7 "Daily dose")."""
+    if dosage is None:
+        return None
+    mg = _single_dose_mg(dosage, medication)
+    if mg is None:
         return None
     repeat = getattr(getattr(dosage, "timing", None), "repeat", None)
     if repeat is None or repeat.period is None:
@@ -443,6 +457,8 @@ def _read_orders(
             dosages = list(model.dosage or ())
         else:
             dosages = [model.dosage] if model.dosage is not None else []
+        if _antidote_dose(dosages, medication, settings):
+            medication = replace(medication, b12=None, cyanide_antidote=True)
         route = _route(dosages, medication)
         dose_dates, active, start = _dose_dates(model, kind, status, draft, today)
         order = Order(

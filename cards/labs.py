@@ -22,6 +22,7 @@ from cards.resources import as_date
 from cards.resources import codings
 from cards.resources import concept_name
 from cards.resources import ref
+from cards.resources import texts
 from cards.settings import Settings
 from cards.units import Analyte
 
@@ -182,6 +183,7 @@ class LabResult:
     note: str = ""  # why a result is unusable
     basis_text: str = ""  # the flag, range or band that decided, for the card
     canonical_label: str = ""  # the canonical unit as the site reads it (ng/L in uk)
+    at: float = 0.0  # effective time of day as a timestamp, for same-day ordering (§4.1)
 
     @property
     def usable(self) -> bool:
@@ -280,6 +282,10 @@ def _read_one(
     klass, basis, critical, canonical, note = classify(
         obs, analyte, value, comparator, unit, patient.age_on(when), patient, settings
     )
+    if analyte is Analyte.INTRINSIC_FACTOR_AB and klass is Klass.UNUSABLE:
+        reported = _reported_result(obs)  # positive/negative as a coded or text value (§4.1)
+        if reported is not None:
+            klass, basis, note = reported, Basis.LAB_FLAG, ""
     lab_high = _range_side(obs, analyte, unit, patient, when, "high")
     lab_low = _range_side(obs, analyte, unit, patient, when, "low")
     basis_text = _basis_text(
@@ -302,6 +308,7 @@ def _read_one(
         lab_high=lab_high,
         note=note,
         basis_text=basis_text,
+        at=_instant(obs.effectiveDateTime),
         canonical_label=display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings),
     )
     identifiers = tuple(sorted(f"{i.system}|{i.value}" for i in obs.identifier or () if i.value))
@@ -327,10 +334,16 @@ def _rank(result: LabResult) -> tuple[int, float]:
 _ABNORMALITY = {Klass.LOW: 2, Klass.HIGH: 2, Klass.POSITIVE: 2, Klass.INDETERMINATE: 1}
 
 
-def _order_key(result: LabResult) -> tuple[date, float, int, int]:
-    """Sort key for "the current result": date, later issued, status, then more abnormal (§4.1)."""
+def _order_key(result: LabResult) -> tuple[date, float, float, int, int]:
+    """Sort key for "the current result": effective time, later issued, status, more abnormal."""
     issued = result.issued.timestamp() if result.issued is not None else 0.0
-    return (result.when, issued, _USABLE_STATUSES[result.status], _ABNORMALITY.get(result.klass, 0))
+    return (
+        result.when,
+        result.at,
+        issued,
+        _USABLE_STATUSES[result.status],
+        _ABNORMALITY.get(result.klass, 0),
+    )
 
 
 def current(
@@ -411,6 +424,35 @@ def classify(
     return klass, basis, critical, canonical, ""
 
 
+# SNOMED CT qualifiers for a reported antibody result [V] (SNOMED CT core qualifier values).
+_POSITIVE_VALUES = frozenset({"10828004", "52101004", "pos", "positive", "detected", "present"})
+_NEGATIVE_VALUES = frozenset(
+    {"260385009", "2667000", "neg", "negative", "not detected", "absent", "none detected"}
+)
+
+
+def _reported_result(obs: Any) -> Klass | None:
+    """Return positive/negative from a coded or text value with no interpretation flag."""
+    words: list[str] = []
+    if obs.valueCodeableConcept is not None:
+        words += [code.lower() for _, code, _ in codings(obs.valueCodeableConcept)]
+        words += [t.strip().lower() for t in texts(obs.valueCodeableConcept)]
+    if isinstance(obs.valueString, str):
+        words.append(obs.valueString.strip().lower())
+    if any(w in _NEGATIVE_VALUES for w in words):
+        return Klass.NEGATIVE
+    if any(w in _POSITIVE_VALUES for w in words):
+        return Klass.POSITIVE
+    return None
+
+
+def _instant(value: Any) -> float:
+    """Return a dateTime with a time of day as a timestamp, 0.0 for a date or nothing."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return 0.0
+
+
 def _flags(obs: Any) -> set[str]:
     found: set[str] = set()
     for concept in obs.interpretation or ():
@@ -452,13 +494,22 @@ def _first_line_refinement(
     return Klass.INDETERMINATE if canonical <= upper else Klass.NORMAL
 
 
+# appliesTo may name sex by administrative-gender code or by SNOMED CT (FHIR's example value set
+# referencerange-appliesto: 248153007 Male, 248152002 Female) [V] HL7 FHIR R4.
+_SEX_CODES = {"248153007": "male", "248152002": "female"}
+
+
 def _applicable_ranges(obs: Any, patient: Patient, age: int | None) -> list[Any]:
     chosen = []
     for entry in obs.referenceRange or ():
         kind = {code for _, code, _ in codings(entry.type)}
         if kind and not kind & {"normal", "recommended"}:
             continue  # treatment / therapeutic ranges are ignored
-        applies = {code.lower() for c in entry.appliesTo or () for _, code, _ in codings(c)}
+        applies = {
+            _SEX_CODES.get(code.lower(), code.lower())
+            for c in entry.appliesTo or ()
+            for _, code, _ in codings(c)
+        }
         if applies & {"male", "female"} and patient.sex not in applies:
             continue
         if entry.age is not None and age is not None:

@@ -68,6 +68,7 @@ _MEDICATION_SETS = (
     vs.METFORMIN,
     vs.ACID_SUPPRESSANTS,
     vs.METHOTREXATE,
+    vs.EXCLUDED_CODES,  # a known wrong code (RxNorm 7442 nitric oxide) settles "no" by itself
 )
 _B12_SETS = (vs.B12_INGREDIENTS, vs.B12_PRODUCTS_PARENTERAL, vs.B12_PRODUCTS_ORAL_NASAL)
 # RxNorm 309596: folic acid / liver extract / vitamin B12 injectable, a combination (§2.5).
@@ -242,7 +243,9 @@ def _from_codes(
     reduced = _in_any((vs.FOLATE_EXEMPT_PRODUCTS,), all_pairs)
     if reduced and folic is None and _reduced_counts(all_pairs, settings):
         folic = Recognised.CODE
-    has_b12 = _in_any(_B12_SETS, all_pairs)
+    codes = {c for _, c in all_pairs}
+    # 309596 (folic acid / liver extract / vitamin B12 injectable) holds B12 too (§2.5).
+    has_b12 = _in_any(_B12_SETS, all_pairs) or bool(codes & _COMBINATION_CODES)
     b12_in_combination = has_b12 and (combination or folic is not None)
     product = _b12_product(all_pairs, combined_text) if has_b12 else None
     antidote = bool(
@@ -257,7 +260,6 @@ def _from_codes(
         and not antidote
         and (not b12_in_combination or settings.combination_b12_counts_as_treatment)
     )
-    codes = {c for _, c in all_pairs}
     return Medication(
         name=name,
         folic_acid=folic,
@@ -334,7 +336,7 @@ def _from_text(
         reduced_folate=reduced_word is not None,
         b12=product if treats else None,
         b12_in_combination=in_combination,
-        cyanide_antidote=antidote and has_b12,
+        cyanide_antidote=antidote,
         nitrous_oxide=nitrous,
         metformin=text.has_phrase(combined, text.METFORMIN_WORDS) is not None,
         acid_suppressant=text.has_phrase(combined, text.ACID_SUPPRESSANT_WORDS) is not None,

@@ -49,29 +49,29 @@ class Settings:
     egfr_renal_flag_below: float = 60.0  # [U] no verified cut-off
 
     # §4.3 windows and lookbacks.
-    b12_status_days: int = 365
-    functional_days: int = 90
-    folate_days: int = 90
-    blood_count_days: int = 90
-    egfr_days: int = 365
+    b12_status_days: int = 365  # §4.3 default
+    functional_days: int = 90  # §4.3 default
+    folate_days: int = 90  # §4.3 default
+    blood_count_days: int = 90  # §4.3 default
+    egfr_days: int = 365  # §4.3 default
     post_injection_exclusion_days: int = 14  # [V] S-MAYO-B12
-    first_course_gap_days: int = 365
+    first_course_gap_days: int = 365  # §4.3 default
     potassium_watch_hours: int = 48  # [V] S-FDA-CN
-    hypokalaemia_window_hours: int = 72
+    hypokalaemia_window_hours: int = 72  # §4.3 default
     hypokalaemia_card_days: int = 14  # §7.6: T ≤ start + 14 days
     hypokalaemia_baseline_days: int = (
         7  # §7.6 (b): low potassium in the 7 days before an OSign start
     )
     response_first_day: int = 5  # [V] S-FDA-CN: days 5–7
     response_warning_day: int = 7  # [V] S-FDA-CN
-    response_last_day: int = 28
+    response_last_day: int = 28  # §4.3 default
     review_interval_weeks_uk: int = 12  # [V2] S-NG239 (3 months)
     review_interval_weeks_us: int = 8  # [V2] S-CKS (about 8 weeks)
     review_interval_weeks_pregnant: int = 4  # [V2] S-NG239 (1 month in pregnancy)
     review_followup_min_days: int = 28  # §7.20: an Hb/MCV ≥ 28 days after the start ends it
-    review_max_days: int = 365
+    review_max_days: int = 365  # §4.3 default
     oral_b12_window_days: int = 35  # §6.2: oral/nasal doses count as current for 35 days
-    pregnancy_max_weeks: int = 42
+    pregnancy_max_weeks: int = 42  # §4.3 default
     finding_max_days: int = 365  # §6.1: a finding Observation counts for 365 days
 
     # §5 other numeric defaults.
