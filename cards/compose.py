@@ -10,6 +10,7 @@ from typing import Any
 from cards import orders
 from cards.facts import B12Status
 from cards.facts import Facts
+from cards.labs import fmt_number
 from cards.model import TOPIC_SYSTEM
 from cards.model import Action
 from cards.model import Card
@@ -45,9 +46,30 @@ def delete(label: str, resource_id: str, recommended: bool | None = None) -> Off
 
 
 def regimen(facts: Facts, kind: str) -> orders.Regimen:
-    """Return the profile's regimen template: kind is 'neuro' or 'standard' (§8)."""
-    prefix = "MR-US" if facts.profile is Profile.US else "MR-UK"
+    """Return the profile's regimen template: kind is 'neuro' or 'standard' (§8).
+
+    With `oral_first_non_neuro`, a standard course for a patient without pernicious anaemia or
+    gastrectomy is oral: 1000 micrograms daily in us (S-AAFP17), and in uk only for a dietary cause
+    (50-150 micrograms daily, S-CKS).
+    """
+    us = facts.profile is Profile.US
+    if (
+        kind == "standard"
+        and facts.settings.oral_first_non_neuro
+        and not facts.pernicious_anaemia
+        and not facts.gastrectomy
+        and (us or facts.dietary_cause)
+    ):
+        return orders.REGIMENS["MR-ORAL-1000" if us else "MR-UK-ORAL-DIET"]
+    prefix = "MR-US" if us else "MR-UK"
     return orders.REGIMENS[f"{prefix}-{kind.upper()}"]
+
+
+def guideline(facts: Facts) -> str:
+    """Return the sentence naming the guideline a regimen follows where guidelines differ (§8)."""
+    if facts.profile is Profile.US:
+        return "Regimen as in the FDA label and US practice (FDA label / AAFP)."
+    return "Regimen as in the BNF and NICE guidance (BNF / NICE NG239, CKS)."
 
 
 def regimen_source(facts: Facts) -> str:
@@ -100,7 +122,13 @@ def b12_evidence(facts: Facts) -> list[str]:
             lines.append(facts.holotc_used.describe())
         if facts.b12_status_basis.startswith(("confirmed", "deficiency not supported: MMA")):
             if facts.mma is not None:
-                lines.append(f"{facts.mma.describe()}: {facts.b12_status_basis}")
+                strong = (
+                    facts.mma.canonical is not None
+                    and facts.mma.canonical > facts.settings.mma_strong_above_umol_l
+                )
+                limit = fmt_number(facts.settings.mma_strong_above_umol_l)
+                note = f"; above {limit} µmol/L strongly supports deficiency" if strong else ""
+                lines.append(f"{facts.mma.describe()}: {facts.b12_status_basis}{note}")
         elif facts.b12_status_basis.startswith(("probable", "deficiency not supported: homo")):
             if facts.homocysteine is not None:
                 lines.append(f"{facts.homocysteine.describe()}: {facts.b12_status_basis}")

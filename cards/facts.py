@@ -181,6 +181,7 @@ class Facts:
     deficiency_conditions: tuple[Finding, ...] = ()
     pernicious_anaemia: tuple[Finding, ...] = ()
     gastrectomy: tuple[Finding, ...] = ()
+    dietary_cause: bool = False
     b12_deficient: bool = False
     neuro_findings: tuple[Finding, ...] = ()
     neuro_history: tuple[Finding, ...] = ()
@@ -249,6 +250,12 @@ _ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
 _EXCLUDED_VERIFICATION = {"refuted", "entered-in-error"}
 _PROVISIONAL_VERIFICATION = {"provisional", "differential", "unconfirmed"}
 # Anaemia members of b12-deficiency-conditions: every row except these (clinical-rules §2.4).
+# A dietary cause of deficiency, for the oral option of b12-deficiency-untreated (§7.2, S-CKS):
+# 267517008 "Vitamin B12 deficiency anaemia due to dietary causes" [V] S-PEDS, plus the diet set.
+_DIETARY_B12 = vs.ValueSet(
+    "dietary-b12-deficiency",
+    tuple(c for c in vs.B12_DEFICIENCY_CONDITIONS.codes if c.code == "267517008"),
+)
 _NOT_ANAEMIA = frozenset({"190634004", "237934001", "1186880002", "420920007", "E538"})
 
 
@@ -667,16 +674,22 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
 
     results = tuple(labs.read_results(by_type.get("Observation", []), patient, today, s))
     neuro_words = text.NEURO_FINDING_WORDS
-    neuro = _match_conditions(
-        conditions, vs.NEURO_FINDINGS, s, neuro_words
-    ) + _finding_observations(
-        by_type.get("Observation", []), vs.NEURO_FINDINGS, neuro_words, today, s
+    neuro_set = (
+        vs.NEURO_FINDINGS | vs.DEPRESSION_CONDITIONS
+        if s.neuro_include_depression
+        else (vs.NEURO_FINDINGS)
+    )
+    neuro = _match_conditions(conditions, neuro_set, s, neuro_words) + _finding_observations(
+        by_type.get("Observation", []), neuro_set, neuro_words, today, s
     )
     neuro_history = neuro + tuple(
         f
-        for f in _match_conditions(conditions, vs.NEURO_FINDINGS, s, neuro_words, active_only=False)
+        for f in _match_conditions(conditions, neuro_set, s, neuro_words, active_only=False)
         if not f.active
     )
+    dietary = bool(
+        _match_conditions(conditions, vs.VEGAN_VEGETARIAN_DIET | _DIETARY_B12, s)
+    ) or any(c.active and text.mentions_vegan(" ".join(texts(c.model.code))) for c in conditions)
 
     status = _b12_status(results, parenteral_dose_dates, today, s, current_orders, drafts)
     pa = _match_conditions(conditions, vs.PERNICIOUS_ANAEMIA_CONDITIONS, s, active_only=False)
@@ -780,6 +793,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         deficiency_conditions=deficiency_conditions,
         pernicious_anaemia=pa,
         gastrectomy=gastrectomy,
+        dietary_cause=dietary,
         b12_deficient=b12_deficient,
         neuro_findings=neuro,
         neuro_history=neuro_history,

@@ -221,6 +221,21 @@ REGIMENS = {
             ),
             "S-US-DOSE",
         ),
+        Regimen(  # [V2] S-CKS; text only: no verified code for a 50 microgram tablet
+            "MR-UK-ORAL-DIET",
+            {"text": "Cyanocobalamin 50 microgram tablets"},
+            "cyanocobalamin 50-150 micrograms by mouth daily (dietary cause)",
+            (
+                Phase(
+                    "50-150 micrograms by mouth once daily",
+                    50,
+                    "ug",
+                    _ROUTE_ORAL,
+                    {"frequency": 1, "period": 1, "periodUnit": "d"},
+                ),
+            ),
+            "S-CKS",
+        ),
         Regimen(  # [V2] S-AAFP17, S-ASMBS
             "MR-ORAL-1000",
             _CYANOCOBALAMIN_TABLET,

@@ -27,7 +27,7 @@ def evaluate(facts: Facts) -> list[Card]:
     chosen = compose.regimen(facts, "standard")
     refs = compose.b12_evidence_refs(facts)
     actions = [
-        f"Start {chosen.words}.",
+        f"Start {chosen.words}. {compose.guideline(facts)}",
         "Look for the cause as local policy directs (for example intrinsic factor antibodies) "
         "without delaying treatment.",
         "Where the cause is dietary an oral regimen is an option; high-dose oral B12 "

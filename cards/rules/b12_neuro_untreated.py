@@ -35,7 +35,7 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence += [f"Drafted non-parenteral B12: {d.describe()}" for d in focused_oral]
     refs = compose.b12_evidence_refs(facts) + [f.ref for f in facts.neuro_findings if f.ref]
     actions = [
-        f"Start {chosen.words}.",
+        f"Start {chosen.words}. {compose.guideline(facts)}",
         "Seek urgent neurology and "
         + compose.spelling(facts, "haematology", "hematology")
         + " advice, but do not wait for antibody results or specialist review before the "

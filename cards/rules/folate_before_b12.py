@@ -107,7 +107,7 @@ def evaluate(facts: Facts) -> list[Card]:
         actions.append(
             f"Start B12 first or together with folate ({compose.regimen(facts, kind).words}); "
             "if folate is low as well, folic acid can be given alongside B12 once B12 treatment "
-            "has begun."
+            "has begun. " + compose.guideline(facts)
         )
         offers.append(compose.treatment(facts, kind, refs))
     else:
@@ -122,9 +122,7 @@ def evaluate(facts: Facts) -> list[Card]:
             actions.append("B12 is indeterminate: measure MMA before or with folic acid.")
             if not facts.drafted_tests("mma") and facts.mma is None:
                 offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
-    caveats: list[str] = []
-    if facts.is_child:
-        caveats.append("Under 16: seek paediatric specialist advice on B12 dosing.")
+    caveats: list[str] = []  # the under-16 and unknown-age notes come from services.interact
     return [
         compose.card(
             facts,

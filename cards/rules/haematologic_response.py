@@ -43,13 +43,14 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence += [f"Baseline: {r.describe()}" for r in facts.baseline]
     refs = [r.ref for r in facts.baseline if r.ref]
     blood_count = compose.spelling(facts, "full blood count", "complete blood count")
+    hct_word = compose.spelling(facts, "haematocrit", "hematocrit")
     offers = [
         compose.lab_test(facts, "blood_count", refs, recommended=True),
         compose.lab_test(facts, "reticulocytes", refs, recommended=True),
     ]
     actions = [
-        "Measure haematocrit and reticulocytes each day on days 5-7 and repeat regularly until "
-        "the haematocrit has recovered.",
+        f"Measure {hct_word} and reticulocytes each day on days 5-7 and repeat regularly until "
+        f"the {hct_word} has recovered.",
     ]
     if hct is None and retic is None:
         return [
@@ -60,7 +61,7 @@ def evaluate(facts: Facts) -> list[Card]:
                 Indicator.INFO,
                 f"Day {day} of B12 treatment for "
                 + compose.spelling(facts, "anaemia", "anemia")
-                + ": no haematocrit or reticulocyte result yet",
+                + f": no {hct_word} or reticulocyte result yet",
                 compose.detail(
                     evidence,
                     actions + [f"Order a {blood_count} and reticulocytes."],
