@@ -14,6 +14,7 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from cards import terminology as vs
@@ -565,14 +566,7 @@ def _range_class(
         if needed is None:
             continue  # a range giving only the side not needed falls through
 
-        def klass_at(v: float, lo: float | None = low, hi: float | None = high) -> Klass:
-            if lo is not None and v < lo:
-                return Klass.LOW
-            if hi is not None and v > hi:
-                return Klass.HIGH
-            return Klass.NORMAL
-
-        return _censored(klass_at, assert_x, comparator)
+        return _censored(partial(_against, low=low, high=high), assert_x, comparator)
     return None
 
 
@@ -645,14 +639,16 @@ def _band_class(
     else:
         return None
 
-    def klass_at(v: float) -> Klass:
-        if low_below is not None and v < low_below:
-            return Klass.LOW
-        if high_above is not None and v > high_above:
-            return Klass.HIGH
-        return Klass.NORMAL
+    return _censored(partial(_against, low=low_below, high=high_above), canonical, comparator)
 
-    return _censored(klass_at, canonical, comparator)
+
+def _against(value: float, low: float | None, high: float | None) -> Klass:
+    """Return low below `low`, high above `high`, else normal (limits themselves are normal)."""
+    if low is not None and value < low:
+        return Klass.LOW
+    if high is not None and value > high:
+        return Klass.HIGH
+    return Klass.NORMAL
 
 
 def _three_band(value: float, deficient_below: float, indeterminate_max: float) -> Klass:

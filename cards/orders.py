@@ -71,6 +71,31 @@ def _im(text: str, dose: float, unit: str, **repeat: Any) -> Phase:
     return Phase(text, dose, unit, _ROUTE_IM, repeat)
 
 
+def _oral(text: str, dose: float, unit: str) -> Phase:
+    return Phase(text, dose, unit, _ROUTE_ORAL, {"frequency": 1, "period": 1, "periodUnit": "d"})
+
+
+def _bounds(value: int, unit: str) -> dict[str, Any]:
+    """Return a UCUM boundsDuration: how long a phase lasts."""
+    return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+
+
+# US cyanocobalamin phases shared by the neuro and standard regimens [V2] S-US-DOSE.
+_US_DAILY_WEEK = _im(
+    "1000 mcg intramuscularly once daily for 7 days", 1000, "ug",
+    frequency=1, period=1, periodUnit="d", boundsDuration=_bounds(7, "d"),
+)  # fmt: skip
+
+
+def _us_weekly(weeks: int, text: str) -> Phase:
+    return _im(text, 1000, "ug", frequency=1, period=1, periodUnit="wk",
+               boundsDuration=_bounds(weeks, "wk"))  # fmt: skip
+
+
+def _us_monthly(text: str) -> Phase:
+    return _im(text, 1000, "ug", frequency=1, period=1, periodUnit="mo")
+
+
 REGIMENS = {
     r.name: r
     for r in (
@@ -80,55 +105,23 @@ REGIMENS = {
             "hydroxocobalamin 1 mg IM on alternate days until no further improvement, "
             "then 1 mg IM every 2 months for life",
             (
-                _im(
-                    "1 mg intramuscularly on alternate days until no further improvement",
-                    1,
-                    "mg",
-                    frequency=1,
-                    period=2,
-                    periodUnit="d",
-                ),
-                _im(
-                    "Then 1 mg intramuscularly every 2 months for life",
-                    1,
-                    "mg",
-                    frequency=1,
-                    period=2,
-                    periodUnit="mo",
-                ),
+                _im("1 mg intramuscularly on alternate days until no further improvement", 1, "mg",
+                    frequency=1, period=2, periodUnit="d"),
+                _im("Then 1 mg intramuscularly every 2 months for life", 1, "mg",
+                    frequency=1, period=2, periodUnit="mo"),
             ),
             "S-BNF",
         ),
-        Regimen(  # [V2] S-BNF (2–3-monthly since Sep 2018)
+        Regimen(  # [V2] S-BNF (2-3-monthly since Sep 2018)
             "MR-UK-STANDARD",
             _HYDROXOCOBALAMIN,
             "hydroxocobalamin 1 mg IM three times a week for 2 weeks, then 1 mg IM every "
             "2-3 months (lifelong if the cause cannot be reversed)",
             (
-                _im(
-                    "1 mg intramuscularly three times a week for 2 weeks",
-                    1,
-                    "mg",
-                    frequency=3,
-                    period=1,
-                    periodUnit="wk",
-                    boundsDuration={
-                        "value": 2,
-                        "unit": "wk",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "wk",
-                    },
-                ),
-                _im(
-                    "Then 1 mg intramuscularly every 2-3 months; lifelong if the cause cannot be "
-                    "reversed",
-                    1,
-                    "mg",
-                    frequency=1,
-                    period=2,
-                    periodMax=3,
-                    periodUnit="mo",
-                ),
+                _im("1 mg intramuscularly three times a week for 2 weeks", 1, "mg",
+                    frequency=3, period=1, periodUnit="wk", boundsDuration=_bounds(2, "wk")),
+                _im("Then 1 mg intramuscularly every 2-3 months; lifelong if the cause cannot be "
+                    "reversed", 1, "mg", frequency=1, period=2, periodMax=3, periodUnit="mo"),
             ),
             "S-BNF",
         ),
@@ -138,42 +131,9 @@ REGIMENS = {
             "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 8 weeks, then monthly "
             "for life",
             (
-                _im(
-                    "1000 mcg intramuscularly once daily for 7 days",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="d",
-                    boundsDuration={
-                        "value": 7,
-                        "unit": "d",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "d",
-                    },
-                ),
-                _im(
-                    "Then 1000 mcg intramuscularly once weekly for 8 weeks",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="wk",
-                    boundsDuration={
-                        "value": 8,
-                        "unit": "wk",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "wk",
-                    },
-                ),
-                _im(
-                    "Then 1000 mcg intramuscularly once monthly for life",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="mo",
-                ),
+                _US_DAILY_WEEK,
+                _us_weekly(8, "Then 1000 mcg intramuscularly once weekly for 8 weeks"),
+                _us_monthly("Then 1000 mcg intramuscularly once monthly for life"),
             ),
             "S-US-DOSE",
         ),
@@ -182,42 +142,9 @@ REGIMENS = {
             _CYANOCOBALAMIN_INJECTION,
             "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 4-8 weeks, then monthly",
             (
-                _im(
-                    "1000 mcg intramuscularly once daily for 7 days",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="d",
-                    boundsDuration={
-                        "value": 7,
-                        "unit": "d",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "d",
-                    },
-                ),
-                _im(
-                    "Then 1000 mcg intramuscularly weekly for 4-8 weeks",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="wk",
-                    boundsDuration={
-                        "value": 4,
-                        "unit": "wk",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "wk",
-                    },
-                ),
-                _im(
-                    "Then 1000 mcg intramuscularly once monthly",
-                    1000,
-                    "ug",
-                    frequency=1,
-                    period=1,
-                    periodUnit="mo",
-                ),
+                _US_DAILY_WEEK,
+                _us_weekly(4, "Then 1000 mcg intramuscularly weekly for 4-8 weeks"),
+                _us_monthly("Then 1000 mcg intramuscularly once monthly"),
             ),
             "S-US-DOSE",
         ),
@@ -225,34 +152,18 @@ REGIMENS = {
             "MR-UK-ORAL-DIET",
             {"text": "Cyanocobalamin 50 microgram tablets"},
             "cyanocobalamin 50-150 micrograms by mouth daily (dietary cause)",
-            (
-                Phase(
-                    "50-150 micrograms by mouth once daily",
-                    50,
-                    "ug",
-                    _ROUTE_ORAL,
-                    {"frequency": 1, "period": 1, "periodUnit": "d"},
-                ),
-            ),
+            (_oral("50-150 micrograms by mouth once daily", 50, "ug"),),
             "S-CKS",
         ),
         Regimen(  # [V2] S-AAFP17, S-ASMBS
             "MR-ORAL-1000",
             _CYANOCOBALAMIN_TABLET,
             "cyanocobalamin 1000 micrograms by mouth once daily",
-            (
-                Phase(
-                    "1000 micrograms by mouth once daily",
-                    1000,
-                    "ug",
-                    _ROUTE_ORAL,
-                    {"frequency": 1, "period": 1, "periodUnit": "d"},
-                ),
-            ),
+            (_oral("1000 micrograms by mouth once daily", 1000, "ug"),),
             "S-AAFP17",
         ),
     )
-}
+}  # fmt: skip
 
 
 def medication_request(
