@@ -1,4 +1,4 @@
-"""Rewrite fhir_fixtures/expected/ from the service: `python -m tests.acceptance.regenerate_expected`.
+"""Rewrite fhir_fixtures/expected/: `python -m tests.acceptance.regenerate_expected`.
 
 Run it only after a deliberate change to card text or suggestions, then review the diff: the
 expected files are the reviewed answers the acceptance tests hold the service to.
