@@ -48,6 +48,7 @@ TIMEOUT_S = 30
 TARGET_RATIO = 0.5  # service req/s / no-op req/s, at TARGET_CONNECTIONS
 TARGET_P99_MS = 50.0  # service p99, at TARGET_CONNECTIONS
 TARGET_CONNECTIONS = 8
+OTHER_CPU_LIMIT = 0.2  # cores used by other processes above which a run is flagged as not clean
 
 SERVERS = {"no-op": "bench.apps:noop_app()", "service": "bench.apps:service_app()"}
 
@@ -68,6 +69,7 @@ class Result:
     max_ms: float | None
     client_cores: float | None  # CPU the load generator used, in cores (of os.cpu_count())
     server_cores: float | None  # CPU the gunicorn master and workers used, in cores
+    other_cores: float | None  # CPU everything else on the machine used: should be about 0
     conn_p50_ms: list[float]  # p50 of each connection: a wide spread means uneven workers
     connections_per_worker: list[int] | None  # keep-alive connections each worker held, mid-run
 
@@ -229,6 +231,16 @@ def connections_per_worker(port: int, worker_pids: Sequence[int]) -> list[int] |
     return sorted(counts, reverse=True)
 
 
+def machine_busy_seconds() -> float | None:
+    """Return the CPU time all cores spent not idle since boot (Linux /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / _TICK  # user nice system idle iowait irq softirq steal
+
+
 def cpu_seconds(pids: Sequence[int]) -> float | None:
     """Return the user+system CPU time of these processes (all their threads), in seconds."""
     total = 0
@@ -326,11 +338,11 @@ def run_load(
     try:
         client_pids = [p.pid for p in procs if p.pid is not None]
         _sleep_until(measure_from)
-        c0, s0 = cpu_seconds(client_pids), cpu_seconds(server.pids())
+        c0, s0, m0 = cpu_seconds(client_pids), cpu_seconds(server.pids()), machine_busy_seconds()
         _sleep_until(measure_from + seconds / 2)
         held = connections_per_worker(server.port, server.worker_pids())
         _sleep_until(stop_at)
-        c1, s1 = cpu_seconds(client_pids), cpu_seconds(server.pids())
+        c1, s1, m1 = cpu_seconds(client_pids), cpu_seconds(server.pids()), machine_busy_seconds()
         latencies: list[float] = []
         conn_p50: list[float] = []
         errors = 0
@@ -351,6 +363,11 @@ def run_load(
                 proc.join(timeout=5)
     latencies.sort()
     ms = [x * 1000 for x in latencies]
+    client = None if c0 is None or c1 is None else (c1 - c0) / seconds
+    served = None if s0 is None or s1 is None else (s1 - s0) / seconds
+    other = None
+    if m0 is not None and m1 is not None and client is not None and served is not None:
+        other = max(0.0, (m1 - m0) / seconds - client - served)
     return Result(
         server=server.name,
         connections=connections,
@@ -362,8 +379,9 @@ def run_load(
         p99_ms=percentile(ms, 99),
         mean_ms=sum(ms) / len(ms) if ms else None,
         max_ms=ms[-1] if ms else None,
-        client_cores=None if c0 is None or c1 is None else (c1 - c0) / seconds,
-        server_cores=None if s0 is None or s1 is None else (s1 - s0) / seconds,
+        client_cores=client,
+        server_cores=served,
+        other_cores=other,
         conn_p50_ms=sorted(conn_p50),
         connections_per_worker=held,
     )
@@ -380,7 +398,7 @@ def print_table(results: Sequence[Result]) -> None:
     """Print one line per run."""
     head = (
         f"{'server':8} {'conns':>5} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>6} {'client CPU':>10} {'server CPU':>10}"
+        f"{'errors':>6} {'client CPU':>10} {'server CPU':>10} {'other CPU':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -388,7 +406,15 @@ def print_table(results: Sequence[Result]) -> None:
         print(
             f"{r.server:8} {r.connections:5d} {r.requests:8d} {r.rps:8.1f} "
             f"{_fmt(r.p50_ms, '8.1f')} {_fmt(r.p99_ms, '8.1f')} {r.errors:6d} "
-            f"{_fmt(r.client_cores, '10.2f')} {_fmt(r.server_cores, '10.2f')}"
+            f"{_fmt(r.client_cores, '10.2f')} {_fmt(r.server_cores, '10.2f')} "
+            f"{_fmt(r.other_cores, '9.2f')}"
+        )
+    busy = [r for r in results if r.other_cores is not None and r.other_cores > OTHER_CPU_LIMIT]
+    if busy:
+        print(
+            f"WARNING: other processes used > {OTHER_CPU_LIMIT} core during "
+            + ", ".join(f"{r.server} x{r.connections}" for r in busy)
+            + ": those figures are not clean; rerun on a quiet machine."
         )
 
 
@@ -493,7 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"NOTE: the load generator and both servers share this machine's {cores} core(s); "
-        f"'client CPU' and 'server CPU' are the cores each used during the measured window."
+        f"'client CPU', 'server CPU' and 'other CPU' (everything else) are the cores each used "
+        f"during the measured window."
     )
     servers = [Server(name, app, args.workers, args.threads) for name, app in SERVERS.items()]
     results: list[Result] = []
@@ -553,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "today": chart.T,
         },
         "results": [asdict(r) for r in results],
+        "clean": all(r.other_cores is None or r.other_cores <= OTHER_CPU_LIMIT for r in results),
         **summary,
     }
     out = RESULTS / "latest.json"

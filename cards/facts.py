@@ -31,6 +31,7 @@ from cards.resources import as_date
 from cards.resources import codings
 from cards.resources import concept_name
 from cards.resources import parse_all
+from cards.resources import raw_codes
 from cards.resources import ref
 from cards.resources import status_code
 from cards.resources import texts
@@ -626,7 +627,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         settings: clinical settings; the defaults of clinical-rules.md when omitted.
     """
     s = settings or Settings()
-    parsed, unreadable = parse_all(chart.resources)
+    parsed, unreadable = parse_all(chart.resources, _wanted)
     drafted, draft_unreadable = parse_all(chart.draft_orders)
     models: list[Any] = list(parsed)
     draft_models: list[Any] = list(drafted)
@@ -824,6 +825,21 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         pemetrexed_active=pemetrexed,
         unreadable_resources=unreadable + draft_unreadable,
     )
+
+
+_LAB_LOINC = frozenset(vs.OBSERVATION_LOINC_CODES)
+
+
+def _wanted(resource: Mapping[str, Any]) -> bool:
+    """Return whether a raw resource can matter to a rule (only Observations are filtered).
+
+    A numeric Observation coded only in LOINC matters only when the code is in a laboratory
+    value set; findings (a coded value, or a code that is not LOINC) are kept for the finding rules.
+    """
+    if resource.get("resourceType") != "Observation" or resource.get("valueCodeableConcept"):
+        return True
+    loinc = [code for system, code in raw_codes(resource.get("code")) if system == vs.LOINC]
+    return not loinc or any(code in _LAB_LOINC for code in loinc)
 
 
 def _selection_ref(selection: str) -> str:

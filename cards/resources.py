@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import date
@@ -103,12 +104,32 @@ def _repair(data: Any, error: Mapping[str, Any]) -> bool:
     return True
 
 
-def parse_all(resources: Iterable[Mapping[str, Any]]) -> tuple[list[BaseModel], int]:
-    """Return the parsed models of the used types and how many of the used types were unreadable."""
+def raw_codes(concept: Any) -> list[tuple[str, str]]:
+    """Return (system, code) of every coding of a raw CodeableConcept dict, tolerating junk."""
+    if not isinstance(concept, Mapping):
+        return []
+    found = []
+    for coding in concept.get("coding") or ():
+        if isinstance(coding, Mapping):
+            found.append((str(coding.get("system") or ""), str(coding.get("code") or "")))
+    return found
+
+
+def parse_all(
+    resources: Iterable[Mapping[str, Any]],
+    wanted: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> tuple[list[BaseModel], int]:
+    """Return the parsed models of the used types and how many of the used types were unreadable.
+
+    `wanted` is a cheap look at the raw dict (e.g. "is this Observation's LOINC code one the rules
+    read?"), so that a chart's hundreds of vital signs are never validated.
+    """
     models: list[BaseModel] = []
     unreadable = 0
     for resource in resources:
         if not isinstance(resource, Mapping) or resource.get("resourceType") not in MODELS:
+            continue
+        if wanted is not None and not wanted(resource):
             continue
         model = parse(resource)
         if model is None:
