@@ -12,12 +12,13 @@ from flask import Flask
 from flask import request
 
 from bench.chart import T
-from service import create_app
+from service.cli import production_app
 
 
 def service_app() -> Flask:
     """Return the b12-cds app as `b12-cds serve --dev --today T` builds it (JWT off)."""
-    return create_app({"REQUIRE_JWT": False, "TODAY": T})
+    app: Flask = production_app({"REQUIRE_JWT": False, "TODAY": T})
+    return app
 
 
 def noop_app() -> Flask:

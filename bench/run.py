@@ -471,6 +471,25 @@ def print_verdict(summary: dict[str, Any]) -> None:
 # --- main ----------------------------------------------------------------------------------------
 
 
+def git_commit() -> str | None:
+    """Return the checked-out commit (short), with `+dirty` when service/ or cards/ changed."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "service", "cards"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
@@ -508,9 +527,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_class = "gthread" if args.threads > 1 else "sync"
     same = (args.workers, args.threads) == (WORKERS, THREADS)
     as_serve = ", as `b12-cds serve`" if same else ", NOT the `b12-cds serve` defaults"
+    commit = git_commit()
     print(
-        f"b12-cds benchmark: {chart.SERVICE_ID}, {resources} prefetched resources, "
-        f"{len(body) / 1024:.0f} KiB body, T = {chart.T}"
+        f"b12-cds benchmark at {commit or 'unknown commit'}: {chart.SERVICE_ID}, "
+        f"{resources} prefetched resources, {len(body) / 1024:.0f} KiB body, T = {chart.T}"
     )
     print(
         f"gunicorn: {args.workers} workers x {args.threads} threads ({worker_class}){as_serve}; "
@@ -561,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_verdict(summary)
     report = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "commit": commit,
         "machine": {
             "cores": cores,
             "python": platform.python_version(),

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -627,7 +629,8 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         settings: clinical settings; the defaults of clinical-rules.md when omitted.
     """
     s = settings or Settings()
-    parsed, unreadable = parse_all(chart.resources, _wanted)
+    oldest = today - timedelta(days=s.review_max_days + s.b12_status_days)
+    parsed, unreadable = parse_all(chart.resources, _Wanted(oldest.isoformat(), s))
     drafted, draft_unreadable = parse_all(chart.draft_orders)
     models: list[Any] = list(parsed)
     draft_models: list[Any] = list(drafted)
@@ -828,18 +831,65 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
 
 
 _LAB_LOINC = frozenset(vs.OBSERVATION_LOINC_CODES)
+# Every non-laboratory value set (a new one is included by being loaded); a Condition with none
+# of these codes matters only through a text rule of §2.7, checked on its text.
+_CONDITION_SETS = functools.reduce(
+    operator.or_,
+    (s for name, s in vs.VALUE_SETS.items() if not name.endswith("-loinc")),
+)
+_CONDITION_WORDS = (
+    *text.NEURO_FINDING_WORDS,
+    *text.VEGAN_WORDS,
+    *text.N2O_EXPOSURE_WORDS,
+    *text.OPTIC_ATROPHY_WORDS,
+)
 
 
-def _wanted(resource: Mapping[str, Any]) -> bool:
-    """Return whether a raw resource can matter to a rule (only Observations are filtered).
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """A cheap look at a raw resource: can it matter to any rule? (Observations, Conditions.)
 
-    A numeric Observation coded only in LOINC matters only when the code is in a laboratory
-    value set; findings (a coded value, or a code that is not LOINC) are kept for the finding rules.
+    Validating a resource with fhir.resources costs about 0.1 ms; a chart's vital signs, years-old
+    results and unrelated problems never reach a rule, so they are never validated.
     """
-    if resource.get("resourceType") != "Observation" or resource.get("valueCodeableConcept"):
+
+    oldest: str  # ISO date: results older than every lookback of §4.3 cannot matter
+    settings: Settings
+
+    def __call__(self, resource: Mapping[str, Any]) -> bool:
+        kind = resource.get("resourceType")
+        if kind == "Observation":
+            return self._observation(resource)
+        if kind == "Condition":
+            return self._condition(resource)
         return True
-    loinc = [code for system, code in raw_codes(resource.get("code")) if system == vs.LOINC]
-    return not loinc or any(code in _LAB_LOINC for code in loinc)
+
+    def _observation(self, resource: Mapping[str, Any]) -> bool:
+        when = resource.get("effectiveDateTime") or resource.get("issued")
+        period = resource.get("effectivePeriod")
+        if not when and isinstance(period, Mapping):
+            when = period.get("start")
+        if isinstance(when, str) and len(when) >= 10 and when[:10] < self.oldest:
+            return False
+        if resource.get("valueCodeableConcept"):
+            return True  # a coded finding
+        loinc = [code for system, code in raw_codes(resource.get("code")) if system == vs.LOINC]
+        return not loinc or any(code in _LAB_LOINC for code in loinc)
+
+    def _condition(self, resource: Mapping[str, Any]) -> bool:
+        concept = resource.get("code")
+        pairs = _who_as_cm(raw_codes(concept), self.settings)
+        if any(_CONDITION_SETS.contains(system, code) for system, code in pairs):
+            return True
+        words: list[str] = []
+        if isinstance(concept, Mapping):
+            words.append(str(concept.get("text") or ""))
+            words += [
+                str(c.get("display") or "")
+                for c in concept.get("coding") or ()
+                if isinstance(c, Mapping)
+            ]
+        return text.has_phrase(text.normalise(" ".join(words)), _CONDITION_WORDS) is not None
 
 
 def _selection_ref(selection: str) -> str:

@@ -42,6 +42,43 @@ MODELS: Mapping[str, type[BaseModel]] = {
     "Medication": Medication,
     "ServiceRequest": ServiceRequest,
 }
+# The elements any rule reads, per type: everything else (narrative, extensions, identifiers of
+# people, performers, notes) is left out before validation, which is both faster (a Synthea
+# Patient validates in 0.9 ms whole, 0.05 ms projected) and one less way for an odd element
+# elsewhere in the resource to cost the patient a card. Required elements stay, so the result is
+# still a valid R4 resource.
+_COMMON = ("resourceType", "id", "subject", "contained")
+_READ: Mapping[str, frozenset[str]] = {
+    name: frozenset((*_COMMON, *fields))
+    for name, fields in {
+        "Patient": ("gender", "birthDate", "deceasedBoolean", "deceasedDateTime"),
+        "Observation": (
+            "status", "code", "identifier", "effectiveDateTime", "effectivePeriod",
+            "effectiveInstant", "issued", "dataAbsentReason", "valueQuantity",
+            "valueCodeableConcept", "valueString", "interpretation", "referenceRange",
+        ),
+        "Condition": (
+            "clinicalStatus", "verificationStatus", "code", "onsetDateTime", "onsetPeriod",
+            "onsetAge", "onsetString", "abatementDateTime", "abatementPeriod", "abatementAge",
+            "abatementString", "abatementRange", "recordedDate",
+        ),
+        "MedicationRequest": (
+            "status", "intent", "medicationCodeableConcept", "medicationReference",
+            "authoredOn", "dosageInstruction", "dispenseRequest",
+        ),
+        "MedicationStatement": (
+            "status", "medicationCodeableConcept", "medicationReference", "effectiveDateTime",
+            "effectivePeriod", "dosage",
+        ),
+        "MedicationAdministration": (
+            "status", "medicationCodeableConcept", "medicationReference", "effectiveDateTime",
+            "effectivePeriod", "dosage",
+        ),
+        "Procedure": ("status", "code", "performedDateTime", "performedPeriod"),
+        "Medication": ("code", "form", "ingredient"),
+        "ServiceRequest": ("status", "intent", "code"),
+    }.items()
+}  # fmt: skip
 _MAX_REPAIRS = 12
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
 # Ids real clients send that R4 does not allow (the spec's own examples use U+2011 hyphens) are
@@ -54,19 +91,18 @@ def parse(resource: Mapping[str, Any]) -> BaseModel | None:
     model = MODELS.get(str(resource.get("resourceType")))
     if model is None:
         return None
-    data: Any = resource
+    read = _READ[model.__name__]
+    data: Any = {key: value for key, value in resource.items() if key in read}
     copied = False
     raw_id = resource.get("id")
     if isinstance(raw_id, str) and raw_id and not _FHIR_ID.match(raw_id):
-        data = copy.deepcopy(dict(resource))
         data["id"] = _RAW_ID_PREFIX + raw_id.encode("utf-8").hex()
-        copied = True
     for _ in range(_MAX_REPAIRS):
         try:
             return model.model_validate(data)
         except ValidationError as exc:
             if not copied:
-                data = copy.deepcopy(dict(resource))
+                data = copy.deepcopy(data)
                 copied = True
             if not any(_repair(data, err) for err in exc.errors(include_input=False)):
                 return None

@@ -104,8 +104,10 @@ def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> 
     """
     selections = tuple(getattr(context, "selections", ()) or ())
     drafts = tuple(hook.draft_entries)
-    if not service.relevant(_facts(Chart(context.patientId, service.hook, (), drafts, selections))):
-        return []
+    if drafts or selections:
+        drafts_only = Chart(context.patientId, service.hook, (), drafts, selections)
+        if not service.relevant(_facts(drafts_only)):
+            return []
     resolved = prefetch.resolve(service, hook.prefetch, context.patientId, fhir_client_for(hook))
     chart = Chart(context.patientId, service.hook, resolved.resources, drafts, selections)
     return service.evaluate(_facts(chart), partial=resolved.partial_keys)
