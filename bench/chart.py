@@ -1,6 +1,6 @@
 """The benchmark's hook request: a realistic patient-view chart of about 300 resources.
 
-A Synthea R4 chart (`data/Isaiah_Schaden_...json`, see `data/README.md`) trimmed to the Patient,
+A Synthea R4 chart (`tests/conformance/synthea/Isaiah_Schaden_...json`) trimmed to the Patient,
 its Conditions, its MedicationRequests and its most recent Observations, plus a handful of
 synthetic B12 work-up results dated shortly before T and a paraesthesia Condition, so that the
 rules have real work to do (B12 150 pg/mL with a neurological finding fires `b12-neuro-untreated`).
@@ -22,7 +22,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SYNTHEA = DATA / "Isaiah_Schaden_b6b36717-6ad2-433d-bf5c-6c77bc2fcd96.json"
+# The same Synthea chart the conformance tests use (one copy in the repository).
+SYNTHEA = (
+    HERE.parent / "tests" / "conformance" / "synthea"
+    / "Isaiah_Schaden_b6b36717-6ad2-433d-bf5c-6c77bc2fcd96.json"
+)  # fmt: skip
 REQUEST = DATA / "request.json"
 
 T = "2026-11-29"  # the evaluation date (the service's TODAY); as in fhir_fixtures/README.md
