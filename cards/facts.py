@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from datetime import timedelta
@@ -212,7 +211,6 @@ class Facts:
     methotrexate_active: bool = False
     pemetrexed_active: bool = False
     unreadable_resources: int = 0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def is_child(self) -> bool:
@@ -616,10 +614,6 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def _key(model: Any) -> str:
-    return ref(model)
-
-
 def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None) -> Facts:
     """Return the derived facts of a chart at date `today`.
 
@@ -646,7 +640,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     by_type: dict[str, list[Any]] = {}
     for model in models:
         by_type.setdefault(model.get_resource_type(), []).append(model)
-    bundle = {_key(m): m for m in [*models, *draft_models] if m.get_resource_type() == "Medication"}
+    bundle = {ref(m): m for m in [*models, *draft_models] if m.get_resource_type() == "Medication"}
 
     sex, born, deceased = _patient(by_type.get("Patient", []), today)
     age = labs.Patient(sex, born).age_on(today)

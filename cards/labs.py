@@ -558,7 +558,7 @@ def _range_class(
     """§4.2 step 2: classify against the lab's own normal range, if it decides."""
     use_canonical = canonical is not None
     x = canonical if use_canonical else value
-    assert_x: float = x if x is not None else value
+    point: float = x if x is not None else value
     for entry in _applicable_ranges(obs, patient, age):
         low = _limit(entry.low, analyte, unit, use_canonical)
         high = _limit(entry.high, analyte, unit, use_canonical)
@@ -566,7 +566,7 @@ def _range_class(
         if needed is None:
             continue  # a range giving only the side not needed falls through
 
-        return _censored(partial(_against, low=low, high=high), assert_x, comparator)
+        return _censored(partial(_against, low=low, high=high), point, comparator)
     return None
 
 

@@ -154,6 +154,4 @@ def from_request(request: Request, service: Service) -> tuple[HookRequest, Patie
     except ValidationError as exc:
         message, where = _errors(exc, "context")
         raise BadRequest(message, where) from exc
-    if hook.prefetch is not None and not isinstance(hook.prefetch, dict):
-        raise BadRequest("prefetch must be an object.", ["prefetch"])
     return hook, context

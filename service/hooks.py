@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -96,7 +97,18 @@ def _facts(chart: Chart) -> Facts:
     return facts_from_fhir(chart, seams().today(), settings)
 
 
-def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> list[Card]:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A hook call's cards and the counts its log line reports (no patient data)."""
+
+    cards: list[Card]
+    resources: int = 0
+    unreadable: int = 0
+    fetched_keys: tuple[str, ...] = ()
+    partial_keys: tuple[str, ...] = ()
+
+
+def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> Outcome:
     """Return the service's cards for a validated hook request (412 when data is missing).
 
     An order hook whose focused drafts are nothing this service checks is answered from the
@@ -107,10 +119,17 @@ def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> 
     if drafts or selections:
         drafts_only = Chart(context.patientId, service.hook, (), drafts, selections)
         if not service.relevant(_facts(drafts_only)):
-            return []
+            return Outcome([])
     resolved = prefetch.resolve(service, hook.prefetch, context.patientId, fhir_client_for(hook))
     chart = Chart(context.patientId, service.hook, resolved.resources, drafts, selections)
-    return service.evaluate(_facts(chart), partial=resolved.partial_keys)
+    facts = _facts(chart)
+    return Outcome(
+        service.evaluate(facts, partial=resolved.partial_keys),
+        resources=len(resolved.resources),
+        unreadable=facts.unreadable_resources,
+        fetched_keys=resolved.fetched_keys,
+        partial_keys=resolved.partial_keys,
+    )
 
 
 @bp.post("/cds-services/<service_id>")
@@ -119,15 +138,19 @@ def call_service(service_id: str) -> ResponseReturnValue:
     started = time.perf_counter()
     service = find_service(service_id)  # else 404
     hook, context = hook_request.from_request(request, service)  # else 415 / 400
-    cards = answer(service, hook, context)  # else 412
+    outcome = answer(service, hook, context)  # else 412
     log.info(
         "hook evaluated",
         extra={
             "service": service.id,
             "hook_instance": hook.hookInstance,
-            "rules": [card.rule_id for card in cards],
-            "cards": len(cards),
+            "rules": [card.rule_id for card in outcome.cards],
+            "cards": len(outcome.cards),
+            "resources": outcome.resources,
+            "unreadable_resources": outcome.unreadable,
+            "fetched_keys": list(outcome.fetched_keys),
+            "partial_keys": list(outcome.partial_keys),
             "ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    return {"cards": [to_json(card) for card in cards]}
+    return {"cards": [to_json(card) for card in outcome.cards]}

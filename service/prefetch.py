@@ -97,7 +97,9 @@ def resolve(
         resources.extend(found)
         if (next_url := _has_next(value)) is not None:
             partial[key] = next_url
-    if (missing or partial) and client is None:
+    if not missing and not partial:
+        return Resolved(tuple(resources))
+    if client is None:
         if missing:
             raise PrefetchUnavailable(
                 "Required data was not prefetched and no FHIR server is reachable with "
@@ -106,9 +108,6 @@ def resolve(
             )
         log.warning("prefetch partial", extra={"keys": sorted(partial)})
         return Resolved(tuple(resources), partial_keys=tuple(sorted(partial)))
-    if not missing and not partial:
-        return Resolved(tuple(resources))
-    assert client is not None  # narrowed above; kept for mypy
     jobs = {**{k: q for k, q in missing.items()}, **{f"{k}#next": u for k, u in partial.items()}}
     results = _fetch_all(client, jobs, executor)
     failed = sorted(k.split("#")[0] for k, v in results.items() if v is None)

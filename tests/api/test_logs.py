@@ -1,0 +1,67 @@
+"""Logs never contain patient data: names, ids, birth dates, values or tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from service import create_app
+from tests.conftest import FIXTURES
+from tests.conftest import base_config
+from tests.conftest import load
+from tests.conftest import post_hook
+
+
+SCENARIOS: list[dict[str, Any]] = load(FIXTURES / "scenarios.json")
+
+
+def _patient_data(body: dict[str, Any]) -> set[str]:
+    """Return strings that identify or describe the patient in a hook request."""
+    found = {body["context"]["patientId"]}
+    patient = body["prefetch"]["patient"]
+    found.add(patient["birthDate"])
+    for name in patient.get("name", []):
+        found.update(name.get("given", []))
+        if name.get("family"):
+            found.add(name["family"])
+    for key in ("observations",):
+        for entry in body["prefetch"][key].get("entry", []):
+            quantity = entry["resource"].get("valueQuantity")
+            if quantity is not None:
+                found.add(f"{quantity['value']} {quantity.get('unit', '')}".strip())
+    return {s for s in found if len(s) >= 3}
+
+
+def _log_text(records: list[logging.LogRecord]) -> str:
+    """Return every log record as its message plus all extra fields."""
+    return "\n".join(json.dumps(r.__dict__, default=str) for r in records)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_logs_hold_no_patient_data(
+    caplog: pytest.LogCaptureFixture, scenario: dict[str, Any]
+) -> None:
+    """A fixture's hook call logs service, rules and counts, but nothing about the patient."""
+    body = load(FIXTURES / "hooks" / scenario["file"])
+    app = create_app(base_config(**scenario.get("config", {})))
+    with caplog.at_level(logging.DEBUG):
+        rv = post_hook(app.test_client(), scenario["file"].split("/")[0], body)
+    assert 200 == rv.status_code
+    text = _log_text(caplog.records)
+    assert "hook evaluated" in text
+    leaked = sorted(s for s in _patient_data(body) if s in text)
+    assert [] == leaked
+
+
+def test_refused_token_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A refused JWT is logged with a reason, never with the token itself."""
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJl"
+    app = create_app(base_config())
+    with caplog.at_level(logging.DEBUG):
+        rv = app.test_client().get("/cds-services", headers={"Authorization": f"Bearer {token}"})
+    assert 401 == rv.status_code
+    assert "request refused" in caplog.text
+    assert token not in _log_text(caplog.records)
