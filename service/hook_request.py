@@ -69,7 +69,9 @@ class OrderSignContext(PatientViewContext):
 class OrderSelectContext(OrderSignContext):
     """order-select context: adds selections (references into draftOrders)."""
 
-    selections: tuple[str, ...] = Field(min_length=1)
+    # Required, but may be empty: the CDS Hooks Sandbox fires order-select once before any
+    # medication is chosen. Nothing selected means nothing to check: 200 {"cards": []}.
+    selections: tuple[str, ...]
 
 
 _CONTEXTS: dict[Hook, type[PatientViewContext]] = {

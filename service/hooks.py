@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from cards.facts import Chart
 from cards.facts import Facts
+from cards.facts import Hook
 from cards.facts import facts_from_fhir
 from cards.model import Card
 from cards.model import to_json
@@ -116,7 +117,7 @@ def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> 
     """
     selections = tuple(getattr(context, "selections", ()) or ())
     drafts = tuple(hook.draft_entries)
-    if drafts or selections:
+    if service.hook is not Hook.PATIENT_VIEW:
         drafts_only = Chart(context.patientId, service.hook, (), drafts, selections)
         if not service.relevant(_facts(drafts_only)):
             return Outcome([])

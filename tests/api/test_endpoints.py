@@ -571,3 +571,20 @@ def test_health_is_ok_without_a_token(client):
     body = rv.get_json()
     assert "ok" == body["status"]
     assert 3 == body["services"]
+
+
+def test_order_select_before_any_selection_gives_no_cards(client: FlaskClient) -> None:
+    """An order-select with nothing selected yet (the Sandbox's first call) gets no cards."""
+    body = {
+        "hook": "order-select",
+        "hookInstance": "sandbox-first-call",
+        "fhirServer": "https://sandbox.example/fhir",
+        "context": {
+            "userId": "Practitioner/1",
+            "patientId": "p1",
+            "selections": [],
+            "draftOrders": {"resourceType": "Bundle", "entry": []},
+        },
+    }
+    rv = post_hook(client, "b12-order-select", body)
+    assert (200, {"cards": []}) == (rv.status_code, rv.get_json())
