@@ -26,6 +26,16 @@ TODAY = "2026-11-29"  # the fixtures' T (fhir_fixtures/README.md)
 ISSUER = "https://ehr.test.example/"
 PUBLIC_BASE_URL = "https://cds.test.example"
 FHIR = "https://fhir.example.org/r4"
+# The contract's prefetch keys and the resource type each returns (docs/contract.md).
+PREFETCH_KEYS = {
+    "patient": "Patient",
+    "observations": "Observation",
+    "conditions": "Condition",
+    "medicationRequests": "MedicationRequest",
+    "medicationAdministrations": "MedicationAdministration",
+    "medicationStatements": "MedicationStatement",
+    "procedures": "Procedure",
+}
 
 _KEY = ec.generate_private_key(ec.SECP384R1())  # made at run time, never committed
 _PUBLIC_JWK = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(_KEY.public_key()))

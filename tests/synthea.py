@@ -12,16 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import PREFETCH_KEYS
+
 
 # Prefetch key -> resource type; the order follows the discovery templates.
-SEARCH_KEYS = {
-    "observations": "Observation",
-    "conditions": "Condition",
-    "medicationRequests": "MedicationRequest",
-    "medicationAdministrations": "MedicationAdministration",
-    "medicationStatements": "MedicationStatement",
-    "procedures": "Procedure",
-}
+SEARCH_KEYS = {k: t for k, t in PREFETCH_KEYS.items() if k != "patient"}
 _HOOK_INSTANCES = uuid.UUID("5f0c7a4e-1d2b-4c7e-9a51-0b12cd5a0001")  # uuid5 namespace
 
 

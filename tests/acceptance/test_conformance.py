@@ -27,6 +27,7 @@ from tests.api.test_openapi_spec import spec
 from tests.api.test_openapi_spec import validator
 from tests.conftest import CONFORMANCE
 from tests.conftest import FIXTURES
+from tests.conftest import PREFETCH_KEYS
 from tests.conftest import base_config
 from tests.conftest import load
 from tests.conftest import post_hook
@@ -35,15 +36,7 @@ from tests.synthea import hook_request_from_chart
 
 
 SERVICE_IDS = ("b12-patient-view", "b12-order-select", "b12-order-sign")
-KEYS = (
-    "patient",
-    "observations",
-    "conditions",
-    "medicationRequests",
-    "medicationAdministrations",
-    "medicationStatements",
-    "procedures",
-)
+KEYS = tuple(PREFETCH_KEYS)
 DOCUMENTS = sorted(
     p.relative_to(CONFORMANCE).as_posix()
     for p in CONFORMANCE.glob("*/*.json")

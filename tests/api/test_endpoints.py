@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from service import create_app
 from tests.conftest import CONFORMANCE
 from tests.conftest import FIXTURES
+from tests.conftest import PREFETCH_KEYS
 from tests.conftest import base_config
 from tests.conftest import load
 from tests.conftest import post_hook
@@ -27,15 +28,6 @@ SERVICES = {
     "b12-patient-view": "patient-view",
     "b12-order-select": "order-select",
     "b12-order-sign": "order-sign",
-}
-PREFETCH_KEYS = {
-    "patient": "Patient",
-    "observations": "Observation",
-    "conditions": "Condition",
-    "medicationRequests": "MedicationRequest",
-    "medicationAdministrations": "MedicationAdministration",
-    "medicationStatements": "MedicationStatement",
-    "procedures": "Procedure",
 }
 QUERY_PARAMETERS = {"patient", "code", "_sort", "_count", "date", "status", "category"}
 SENTINEL = "SECRET-PATIENT-NAME"

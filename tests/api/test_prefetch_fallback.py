@@ -26,6 +26,7 @@ from service import create_app
 from tests.conftest import CONFORMANCE
 from tests.conftest import FHIR
 from tests.conftest import FIXTURES
+from tests.conftest import PREFETCH_KEYS
 from tests.conftest import base_config
 from tests.conftest import load
 from tests.conftest import post_hook
@@ -37,15 +38,7 @@ HOOKS = FIXTURES / "hooks" / SERVICE_ID
 EXPECTED = FIXTURES / "expected" / SERVICE_ID
 EX01 = "ex01-neuro-paraesthesia.json"
 PAGED = "haematologic-response-fires-poor-response.json"  # five Observations to split in pages
-KEYS = (
-    "patient",
-    "observations",
-    "conditions",
-    "medicationRequests",
-    "medicationAdministrations",
-    "medicationStatements",
-    "procedures",
-)
+KEYS = tuple(PREFETCH_KEYS)
 TOKEN = "t0ken"
 AUTHORIZATION = {
     "access_token": TOKEN,
