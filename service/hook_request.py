@@ -105,10 +105,11 @@ class HookRequest(_Lenient):
     @property
     def draft_entries(self) -> list[dict[str, Any]]:
         """Return the resources of context.draftOrders (empty for patient-view)."""
-        bundle = self.context.get("draftOrders") or {}
+        bundle = self.context.get("draftOrders")
+        entries = bundle.get("entry") if isinstance(bundle, dict) else None
         return [
             e["resource"]
-            for e in bundle.get("entry", []) or []
+            for e in (entries if isinstance(entries, list) else [])
             if isinstance(e, dict) and isinstance(e.get("resource"), dict)
         ]
 

@@ -121,14 +121,41 @@ def test_any_json_body_never_gives_a_server_error(fuzz_client: FlaskClient, body
     _check(fuzz_client.post("/cds-services/b12-patient-view", json=body))
 
 
+HOOKS = {
+    "b12-patient-view": "patient-view",
+    "b12-order-select": "order-select",
+    "b12-order-sign": "order-sign",
+}
+context_value = (
+    st.fixed_dictionaries(
+        {"userId": st.just("Practitioner/1"), "patientId": st.just("p1")},
+        optional={
+            "draftOrders": json_value,
+            "selections": json_value,
+            "encounterId": json_value,
+        },
+    )
+    | json_value
+)
+
+
 @SETTINGS
-@given(context=json_value, prefetch=json_value)
+@given(
+    service_id=st.sampled_from(sorted(HOOKS)),
+    context=context_value,
+    prefetch=st.dictionaries(st.sampled_from(["patient", "observations", "x"]), json_value),
+)
 def test_odd_context_and_prefetch_never_give_a_server_error(
-    fuzz_client: FlaskClient, context: Any, prefetch: Any
+    fuzz_client: FlaskClient, service_id: str, context: Any, prefetch: Any
 ) -> None:
     """An envelope with arbitrary context and prefetch values gets a 4xx, 412 or cards."""
-    body = {"hook": "order-select", "hookInstance": "x", "context": context, "prefetch": prefetch}
-    _check(fuzz_client.post("/cds-services/b12-order-select", json=body))
+    body = {
+        "hook": HOOKS[service_id],
+        "hookInstance": "x",
+        "context": context,
+        "prefetch": prefetch,
+    }
+    _check(fuzz_client.post(f"/cds-services/{service_id}", json=body))
 
 
 @SETTINGS
