@@ -66,6 +66,9 @@ class FeedbackItem(_Model):
     def _consistent(self) -> FeedbackItem:
         if self.outcome == "overridden" and self.acceptedSuggestions:
             raise ValueError("an overridden card has no accepted suggestions")
+        if self.outcome == "accepted" and not self.acceptedSuggestions:
+            # CDS Hooks 2.0: acceptedSuggestions is required when the outcome is accepted.
+            raise ValueError("an accepted card names its accepted suggestions")
         return self
 
 

@@ -580,3 +580,30 @@ def test_order_select_before_any_selection_gives_no_cards(client: FlaskClient) -
     }
     rv = post_hook(client, "b12-order-select", body)
     assert (200, {"cards": []}) == (rv.status_code, rv.get_json())
+
+
+def test_fixture_feedback_names_real_cards_and_is_accepted(client: FlaskClient) -> None:
+    """The README's feedback fixture names cards and a suggestion the service really sends."""
+    body = load(FIXTURES / "feedback" / "patient-view-feedback.json")
+    sent = {
+        card["uuid"]: {s["uuid"] for s in card.get("suggestions", [])}
+        for name in ("ex01-neuro-paraesthesia", "ex07-indeterminate-no-mma")
+        for card in load(FIXTURES / "expected" / "b12-patient-view" / f"{name}.json")["cards"]
+    }
+    for item in body["feedback"]:
+        accepted = {s["id"] for s in item.get("acceptedSuggestions", [])}
+        assert accepted <= sent[item["card"]]
+    url = "/cds-services/b12-patient-view/feedback"
+    rv = client.post(url, json=body, headers=signed(url))
+    assert (200, {}) == (rv.status_code, rv.get_json())
+
+
+def test_accepted_feedback_without_suggestions_is_400(client: FlaskClient) -> None:
+    """CDS Hooks 2.0 requires acceptedSuggestions when a card's outcome is accepted."""
+    body = {
+        "feedback": [
+            {"card": "c1", "outcome": "accepted", "outcomeTimestamp": "2026-11-29T10:00:00Z"}
+        ]
+    }
+    url = "/cds-services/b12-patient-view/feedback"
+    assert 400 == client.post(url, json=body, headers=signed(url)).status_code
