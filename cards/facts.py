@@ -28,6 +28,8 @@ from cards.medications import B12Product
 from cards.medications import Medication
 from cards.medications import Route
 from cards.medications import describe
+from cards.medications import dose_unit
+from cards.medications import quantity_mg
 from cards.resources import as_date
 from cards.resources import codings
 from cards.resources import concept_name
@@ -357,7 +359,6 @@ _PERIOD_DAYS = {
     "mo": 30.44,
     "a": 365.25,
 }
-_MASS_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
 _UNIT_DOSE_FORMS = {"tablet", "tab", "capsule", "{tbl}", "ampoule", "ml", "vial"}
 
 
@@ -402,14 +403,11 @@ def _single_dose_mg(dosage: Any, medication: Medication) -> float | None:
     quantity = quantity or getattr(dosage, "dose", None)
     if quantity is None or quantity.value is None:
         return None
-    unit = (
-        (quantity.code or quantity.unit or "").strip().lower().replace("µ", "u").replace("μ", "u")
-    )
-    amount = float(Decimal(quantity.value))
-    if unit in _MASS_MG:
-        return amount * _MASS_MG[unit]
-    if unit.rstrip("s") in _UNIT_DOSE_FORMS and medication.strength_mg is not None:
-        return amount * medication.strength_mg
+    mg = quantity_mg(quantity)
+    if mg is not None:
+        return mg
+    if dose_unit(quantity).rstrip("s") in _UNIT_DOSE_FORMS and medication.strength_mg is not None:
+        return float(Decimal(quantity.value)) * medication.strength_mg
     return None
 
 

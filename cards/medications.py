@@ -130,14 +130,21 @@ def _pairs(concept: Any) -> list[tuple[str, str]]:
     return [(system, code) for system, code, _ in codings(concept)]
 
 
-def _strength_mg(quantity: Any) -> float | None:
-    """Return a quantity in mg when its unit is a mass unit."""
-    if quantity is None or quantity.value is None:
-        return None
-    unit = (
+_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "microgram": 0.001}
+
+
+def dose_unit(quantity: Any) -> str:
+    """Return a quantity's unit (UCUM code, else text) lower-cased, with µ/μ spelled u."""
+    return (
         (quantity.code or quantity.unit or "").strip().lower().replace("µ", "u").replace("μ", "u")
     )
-    factor = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "microgram": 0.001}.get(unit)
+
+
+def quantity_mg(quantity: Any) -> float | None:
+    """Return a quantity in mg when its unit is a mass unit, else None."""
+    if quantity is None or quantity.value is None:
+        return None
+    factor = _MG_PER_UNIT.get(dose_unit(quantity))
     return float(Decimal(quantity.value)) * factor if factor is not None else None
 
 
@@ -159,7 +166,7 @@ def describe(order: Any, bundle: Mapping[str, Any], settings: Settings) -> Medic
         ingredient_pairs.extend(pairs)
         ingredient_texts.extend(texts(item))
         numerator = getattr(ingredient.strength, "numerator", None)
-        mg = _strength_mg(numerator)
+        mg = quantity_mg(numerator)
         if _in_any((vs.FOLATE_PRODUCTS,), pairs):
             folic_strength = mg
         strength = mg if strength is None else strength

@@ -12,13 +12,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from cards.facts import Chart
-from cards.facts import Hook
 from cards.facts import facts_from_fhir
 from cards.model import to_json
 from cards.services import SERVICES
 from cards.services import Service
 from service import config as cfg
+from service.hook_request import HookRequest
 
 
 def production_app(overrides: dict[str, Any] | None = None) -> Any:
@@ -98,18 +100,18 @@ def evaluate_file(
     """Return the service and the cards for a hook request file, using only its prefetch."""
     body = json.loads(path.read_text(encoding="utf-8"))
     service = _service_for(body, service_id)
-    context = body.get("context") or {}
-    drafts = [
-        e["resource"]
-        for e in (context.get("draftOrders") or {}).get("entry", []) or []
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    ]
+    try:
+        hook = HookRequest.model_validate(body)
+        context = hook.typed_context(service.hook)
+    except ValidationError as exc:
+        message = f"b12-cds: {path} is not a valid {service.hook.value} request: {exc}"
+        raise SystemExit(message) from None
     chart = Chart(
-        patient_id=str(context.get("patientId", "")),
-        hook=Hook(service.hook),
-        resources=tuple(_resources(body.get("prefetch"))),
-        draft_orders=tuple(drafts),
-        selections=tuple(context.get("selections") or ()),
+        patient_id=context.patientId,
+        hook=service.hook,
+        resources=tuple(_resources(hook.prefetch)),
+        draft_orders=tuple(hook.draft_entries),
+        selections=tuple(getattr(context, "selections", ())),
     )
     config = dict(cfg.DEFAULTS)
     config.update({k[7:]: v for k, v in os.environ.items() if k.startswith("B12CDS_")})

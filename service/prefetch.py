@@ -108,7 +108,7 @@ def resolve(
             )
         log.warning("prefetch partial", extra={"keys": sorted(partial)})
         return Resolved(tuple(resources), partial_keys=tuple(sorted(partial)))
-    jobs = {**{k: q for k, q in missing.items()}, **{f"{k}#next": u for k, u in partial.items()}}
+    jobs = {**missing, **{f"{k}#next": url for k, url in partial.items()}}
     results = _fetch_all(client, jobs, executor)
     failed = sorted(k.split("#")[0] for k, v in results.items() if v is None)
     if failed:
