@@ -22,6 +22,7 @@ from cards.model import card_uuid
 from cards.model import deterministic_uuid
 from cards.settings import Profile
 from cards.sources import source
+from cards.units import Analyte
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,78 @@ def referral(facts: Facts, name: str, urgent: bool, reasons: Iterable[str] = ())
 def spelling(facts: Facts, uk: str, us: str) -> str:
     """Return the word in the site's spelling (card language, §8)."""
     return us if facts.profile is Profile.US else uk
+
+
+def offer_regimen(facts: Facts, chosen: orders.Regimen, reasons: Iterable[str]) -> Offer:
+    """Return a suggestion that orders a named regimen template (supplements, maintenance)."""
+    resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
+    label = f"Order {chosen.words.split(',')[0]}"
+    return create(label[:1].upper() + label[1:], resource, recommended=True)
+
+
+def maintenance_regimen(facts: Facts) -> orders.Regimen:
+    """Return the profile's IM maintenance template (§8): 2-monthly after neuro involvement (uk)."""
+    if facts.profile is Profile.US:
+        return orders.REGIMENS["MR-US-MAINT"]
+    return orders.REGIMENS["MR-UK-MAINT-NEURO" if facts.neuro_history else "MR-UK-MAINT"]
+
+
+def site_referral(facts: Facts, code: Sequence[str], urgent: bool) -> Offer:
+    """Return a referral to a site-configured code ("system|code|display"; none is sourced)."""
+    system, value = code[0], code[1]
+    display = code[2] if len(code) > 2 and code[2] else "Referral to paediatrics"
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": "order",
+        "priority": "urgent" if urgent else "routine",
+        "subject": {"reference": f"Patient/{facts.patient_id}"},
+        "code": {
+            "coding": [{"system": system, "code": value, "display": display}],
+            "text": display,
+        },
+    }
+    return create(display, resource)
+
+
+def months_text(months: float) -> str:
+    """Return an exposure length in words: "14 months", "3 years"."""
+    if months >= 24:
+        return f"{int(months // 12)} years"
+    whole = int(months)
+    return f"{whole} month{'s' if whole != 1 else ''}"
+
+
+def risk_evidence(facts: Facts) -> list[str]:
+    """Return evidence lines for neurological findings, anaemia and macrocytosis."""
+    lines = [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
+    if facts.anaemia and facts.haemoglobin is not None:
+        lines.append(facts.haemoglobin.describe())
+    lines += [f"Condition: {f.describe()}" for f in facts.anaemia_conditions]
+    if facts.macrocytosis and facts.mcv is not None:
+        lines.append(facts.mcv.describe())
+    return lines
+
+
+def no_recent_b12_line(facts: Facts) -> str:
+    """Return the line saying there is no usable B12 result in the lookback (and the last one)."""
+    older = facts.latest(Analyte.B12, Analyte.HOLOTC)
+    line = f"No B12 or holoTC result in the past {facts.settings.b12_recent_days} days"
+    return f"{line}; the last was {older.describe()}" if older is not None else line
+
+
+def pregnancy_lines(facts: Facts) -> list[str]:
+    """Return the pregnancy evidence (the Conditions that make the patient pregnant)."""
+    return [f.describe() for f in facts.pregnancy] or ["recorded as pregnant"]
+
+
+def evidence_lines(card: Card) -> list[str]:
+    """Return the evidence lines of a card built by `detail` (its "Evidence" section)."""
+    lines = []
+    for line in card.detail.split("\n\n", 1)[0].splitlines()[1:]:
+        if line.startswith("- "):
+            lines.append(line[2:])
+    return lines
 
 
 def b12_evidence(facts: Facts) -> list[str]:

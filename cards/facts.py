@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from datetime import timedelta
@@ -112,6 +113,12 @@ class Dose:
     product: B12Product
     route: Route
     ref: str
+    source: str = "administration"  # administration | statement | request event | completed request
+
+    def describe(self) -> str:
+        """Return the dose as card text: product, route, date and where the date comes from."""
+        route = "" if self.route is Route.UNKNOWN else f" {self.route.value}"
+        return f"{self.product.value}{route} on {fmt_date(self.when)} (from {self.source} record)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,8 @@ class Order:
     draft: bool = False
     focus: bool = False
     dose_text: str = ""
+    end: date | None = None  # end of supply or validity, when the record says
+    raw: Mapping[str, Any] | None = None  # the draft resource as sent (drafts only)
 
     @property
     def is_b12(self) -> bool:
@@ -144,6 +153,16 @@ class Order:
         if self.route is not Route.UNKNOWN:
             parts.append(self.route.value)
         return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A run of records of one drug class (metformin, acid suppressants): how long, which drugs."""
+
+    start: date
+    months: float
+    names: tuple[str, ...]
+    refs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +187,7 @@ class Facts:
     sex: str = "unknown"
     deceased: bool = False
     pregnant: bool = False
+    pregnancy: tuple[Finding, ...] = ()
     results: tuple[LabResult, ...] = ()
     b12_first_line: LabResult | None = None
     unusable_first_line: tuple[LabResult, ...] = ()
@@ -213,6 +233,23 @@ class Facts:
     methotrexate_active: bool = False
     pemetrexed_active: bool = False
     unreadable_resources: int = 0
+    on_parenteral_b12_record: bool = False  # as on_parenteral_b12, ignoring draft orders
+    on_any_b12_record: bool = False  # as on_any_b12, ignoring draft orders
+    breastfeeding: tuple[Finding, ...] = ()
+    bariatric: tuple[Finding, ...] = ()
+    ileal_resection: tuple[Finding, ...] = ()
+    ileal_resection_cm: float | None = None
+    crohns_ileum: tuple[Finding, ...] = ()
+    vegan: tuple[Finding, ...] = ()
+    n2o_exposure: tuple[Finding, ...] = ()
+    optic_atrophy: tuple[Finding, ...] = ()
+    breastfed_infant: tuple[Finding, ...] = ()
+    metformin: Exposure | None = None
+    acid_suppression: Exposure | None = None
+    b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
+    mma_recent: LabResult | None = None  # latest usable MMA within b12_recent_days
+    on_maintenance_regimen: bool = False
+    last_b12_request: tuple[date, str] | None = None  # (authoredOn, ref) of the latest B12 request
 
     @property
     def is_child(self) -> bool:
@@ -245,6 +282,53 @@ class Facts:
     def drafted_tests(self, *tests: str, focus_only: bool = False) -> tuple[TestDraft, ...]:
         """Return drafted lab tests of the given kinds."""
         return tuple(t for t in self.test_drafts if t.test in tests and (t.focus or not focus_only))
+
+    @property
+    def metformin_months(self) -> float:
+        """Return months of the current metformin run (0 when none, or only drafted)."""
+        return self.metformin.months if self.metformin is not None else 0.0
+
+    @property
+    def acid_suppressant_months(self) -> float:
+        """Return months of the current PPI/H2RA run (0 when none, or only drafted)."""
+        return self.acid_suppression.months if self.acid_suppression is not None else 0.0
+
+    @property
+    def lifelong_indication(self) -> tuple[Finding, ...]:
+        """Return the causes that make B12 lifelong (§6.2 `on_maintenance_regimen`)."""
+        return (
+            self.pernicious_anaemia
+            + self.gastrectomy
+            + self.bariatric
+            + self.ileal_resection
+            + self.deficiency_conditions
+        )
+
+    def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
+        """Return (interval, grace) in days for the last dose's product (§7.17 table)."""
+        s = self.settings
+        if dose.route in (Route.ORAL, Route.NASAL):
+            return s.oral_b12_window_days, 0
+        if self.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
+            interval = (
+                s.maint_uk_hydroxo_neuro_days if self.neuro_history else s.maint_uk_hydroxo_days
+            )
+            return interval, s.maint_uk_hydroxo_grace_days  # [V2] S-BNF
+        return s.maint_monthly_days, s.maint_monthly_grace_days  # [V] S-FDA-OH
+
+    def adult_view(self) -> Facts:
+        """Return these facts as the adult cards would see them at chart open (§7.19).
+
+        Used by `paediatric-specialist` to learn which adult-dose cards a child's record would
+        raise: the age is set to the adult minimum and draft orders do not count as treatment.
+        """
+        return replace(
+            self,
+            hook=Hook.PATIENT_VIEW,
+            age_years=max(self.age_years or 0, self.settings.age_min_adult),
+            on_parenteral_b12=self.on_parenteral_b12_record,
+            on_any_b12=self.on_any_b12_record,
+        )
 
 
 # --- Conditions, findings, procedures -------------------------------------------------------
@@ -438,6 +522,16 @@ def _dose_text(dosages: Sequence[Any]) -> str:
     return "; ".join(str(d.text) for d in dosages if getattr(d, "text", None))
 
 
+@dataclass(slots=True)
+class _OrderHistory:
+    """What `_read_orders` finds besides current orders: doses, exposures, prescriptions."""
+
+    doses: list[Dose] = field(default_factory=list)
+    metformin: list[Order] = field(default_factory=list)
+    acid_suppressants: list[Order] = field(default_factory=list)
+    b12_requests: list[tuple[date, str]] = field(default_factory=list)
+
+
 def _read_orders(
     models: Sequence[Any],
     bundle: Mapping[str, Any],
@@ -445,10 +539,11 @@ def _read_orders(
     focus_refs: set[str],
     today: date,
     settings: Settings,
-) -> tuple[list[Order], list[Dose]]:
-    """Return medication orders (current or drafted) and the B12 dose history (§6.1)."""
+    raw_drafts: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[Order], _OrderHistory]:
+    """Return medication orders (current or drafted) and the history of §6.1."""
     orders: list[Order] = []
-    doses: list[Dose] = []
+    history = _OrderHistory()
     for model in models:
         kind = model.get_resource_type()
         if kind not in ("MedicationRequest", "MedicationStatement", "MedicationAdministration"):
@@ -466,7 +561,7 @@ def _read_orders(
         if _antidote_dose(dosages, medication, settings):
             medication = replace(medication, b12=None, cyanide_antidote=True)
         route = _route(dosages, medication)
-        dose_dates, active, start = _dose_dates(model, kind, status, draft, today)
+        dose_dates, active, start, end = _dose_dates(model, kind, status, draft, today)
         order = Order(
             ref=reference,
             kind=kind,
@@ -478,65 +573,118 @@ def _read_orders(
             draft=draft,
             focus=draft and reference in focus_refs,
             dose_text=_dose_text(dosages),
+            end=end,
+            raw=raw_drafts.get(reference) if draft else None,
         )
         if draft or active:
             orders.append(order)
         if medication.b12 is not None:
-            doses.extend(Dose(d, medication.b12, route, reference) for d in dose_dates)
-    return orders, sorted(doses, key=lambda d: d.when)
+            history.doses.extend(
+                Dose(d, medication.b12, route, reference, source) for d, source in dose_dates
+            )
+            if (
+                kind == "MedicationRequest"
+                and not draft
+                and start is not None
+                and status in ("active", "completed", "stopped", "on-hold")
+            ):
+                history.b12_requests.append((start, reference))
+        if not draft and start is not None and (active or dose_dates or status == "stopped"):
+            if medication.metformin:
+                history.metformin.append(order)
+            if medication.acid_suppressant:
+                history.acid_suppressants.append(order)
+    history.doses.sort(key=lambda d: d.when)
+    return orders, history
 
 
-def _dose_dates(
-    model: Any, kind: str, status: str, draft: bool, today: date
-) -> tuple[list[date], bool, date | None]:
-    """Return (dose dates, currently active, start date) by the table of §6.1."""
+_DoseDates = tuple[list[tuple[date, str]], bool, date | None, date | None]
+
+
+def _dose_dates(model: Any, kind: str, status: str, draft: bool, today: date) -> _DoseDates:
+    """Return (dose dates with their source, active, start, end) by the table of §6.1."""
     if draft:
-        return [], False, today
+        return [], False, today, None
     if kind == "MedicationRequest":
         if status == "draft" or model.intent not in _ORDER_INTENTS and status != "completed":
-            return [], False, None
+            return [], False, None, None
         validity_end = as_date(
             getattr(getattr(model.dispenseRequest, "validityPeriod", None), "end", None)
         )
         active = status == "active" and (validity_end is None or validity_end >= today)
-        dates: list[date] = []
+        dates: list[tuple[date, str]] = []
         if status == "completed" and (authored := as_date(model.authoredOn)):
-            dates.append(authored)
+            dates.append((authored, "completed request"))
         if status in ("active", "completed", "stopped"):
             for dosage in model.dosageInstruction or ():
                 events = getattr(getattr(dosage, "timing", None), "event", None) or ()
-                dates.extend(d for e in events if (d := as_date(e)) and d <= today)
+                dates.extend(
+                    (d, "request event") for e in events if (d := as_date(e)) and d <= today
+                )
         bounds = None
         for dosage in model.dosageInstruction or ():
             repeat = getattr(getattr(dosage, "timing", None), "repeat", None)
             bounds = bounds or as_date(
                 getattr(getattr(repeat, "boundsPeriod", None), "start", None)
             )
-        return dates, active, as_date(model.authoredOn) or bounds
+        return dates, active, as_date(model.authoredOn) or bounds, validity_end
     if kind == "MedicationStatement":
         if status not in ("active", "completed", "stopped"):
-            return [], False, None
+            return [], False, None, None
         period = model.effectivePeriod
         end = as_date(getattr(period, "end", None))
         start = as_date(model.effectiveDateTime) or as_date(getattr(period, "start", None))
         active = status == "active" and (end is None or end >= today)
-        dates = [d for d in (start, end) if d is not None and d <= today]
-        if active and not dates:
-            dates = [today]
-        return dates, active, start
+        days = [d for d in (start, end) if d is not None and d <= today]
+        if active and not days:
+            days = [today]
+        return [(d, "statement") for d in days], active, start, end
     if status not in ("completed", "in-progress"):
-        return [], False, None
+        return [], False, None, None
     when = as_date(model.effectiveDateTime) or as_date(
         getattr(model.effectivePeriod, "start", None)
     )
-    return ([when] if when is not None and when <= today else []), False, when
+    dated = [(when, "administration")] if when is not None and when <= today else []
+    return dated, False, when, None
 
 
 def _maintenance_days(dose: Dose, settings: Settings, neuro_history: bool) -> int:
     """Return interval + grace for a parenteral dose (§7.17 table)."""
-    if settings.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
-        return 61 + 14 if neuro_history else 92 + 14  # [V2] S-BNF: 2- or 3-monthly, + 14 d
-    return 31 + 7  # cyanocobalamin, and every IM product in us: monthly + 7 d [V] S-FDA-OH
+    s = settings
+    if s.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
+        # [V2] S-BNF: 2-monthly with neurological involvement, else 2-3-monthly; + 14 days grace
+        interval = s.maint_uk_hydroxo_neuro_days if neuro_history else s.maint_uk_hydroxo_days
+        return interval + s.maint_uk_hydroxo_grace_days
+    # cyanocobalamin, and every IM product in us: monthly + 7 days [V] S-FDA-OH
+    return s.maint_monthly_days + s.maint_monthly_grace_days
+
+
+def _exposure(records: Sequence[Order], today: date, gap_days: int) -> Exposure | None:
+    """Return the run of records (start dates at most `gap_days` apart) holding an active one.
+
+    §6.2 `metformin_months`, `acid_suppressant_months`: months = days from the run's first start
+    to T, divided by 30.44. A record's known end (validity or statement period) extends its cover.
+    """
+    dated = sorted((r for r in records if r.start is not None), key=lambda r: r.start or today)
+    runs: list[list[Order]] = []
+    covered: date | None = None
+    for record in dated:
+        start = record.start or today
+        if covered is None or (start - covered).days > gap_days:
+            runs.append([])
+        runs[-1].append(record)
+        end = max(start, record.end or start)
+        covered = end if covered is None else max(covered, end)
+    for run in reversed(runs):
+        if any(r.active for r in run):
+            first = run[0].start or today
+            return Exposure(
+                start=first,
+                months=round(max((today - first).days, 0) / 30.44, 1),
+                names=tuple(dict.fromkeys(r.medication.name for r in run if r.active)),
+                refs=tuple(r.ref for r in run if r.ref),
+            )
+    return None
 
 
 def _course_start(dates: Iterable[date], gap_days: int) -> date | None:
@@ -624,6 +772,11 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     oldest = today - timedelta(days=s.review_max_days + s.b12_status_days)
     parsed, unreadable = parse_all(chart.resources, _Wanted(oldest.isoformat(), s))
     drafted, draft_unreadable = parse_all(chart.draft_orders)
+    raw_drafts = {
+        f"{r.get('resourceType')}/{r.get('id')}": r
+        for r in chart.draft_orders
+        if isinstance(r, Mapping) and r.get("id")
+    }
     models: list[Any] = list(parsed)
     draft_models: list[Any] = list(drafted)
     draft_refs = {ref(m) for m in draft_models if ref(m)}
@@ -643,15 +796,18 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     sex, born, deceased = _patient(by_type.get("Patient", []), today)
     age = labs.Patient(sex, born).age_on(today)
     conditions = _conditions(by_type.get("Condition", []))
-    pregnant = sex != "male" and any(
-        c.active
+    pregnancy = tuple(
+        _finding(c)
+        for c in conditions
+        if sex != "male"
+        and c.active
         and _in_set(c.model.code, vs.PREGNANCY, s)
         and (c.when is None or c.when >= today - timedelta(weeks=s.pregnancy_max_weeks))
-        for c in conditions
     )
+    pregnant = bool(pregnancy)
     patient = labs.Patient(sex, born, pregnant)
 
-    orders, doses = _read_orders(
+    orders, history = _read_orders(
         [
             *by_type.get("MedicationRequest", []),
             *by_type.get("MedicationStatement", []),
@@ -663,7 +819,9 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         focus_refs,
         today,
         s,
+        raw_drafts,
     )
+    doses = history.doses
     drafts = tuple(o for o in orders if o.draft)
     current_orders = tuple(o for o in orders if not o.draft)
     parenteral_dose_dates = [d.when for d in doses if d.route.parenteral]
@@ -759,6 +917,30 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
 
     methotrexate = any(o.medication.methotrexate for o in orders)
     pemetrexed = any(o.medication.pemetrexed for o in orders)
+    observations = by_type.get("Observation", [])
+    procedures = by_type.get("Procedure", [])
+    # Surgical history counts whatever the Condition's clinical status (§6.1).
+    bariatric = _match_conditions(conditions, vs.BARIATRIC_SURGERY, s, active_only=False)
+    bariatric += _procedures(procedures, vs.BARIATRIC_SURGERY, today)
+    ileal = tuple(
+        f
+        for f in _match_conditions(conditions, vs.ILEAL_RESECTION, s, active_only=False)
+        if _ileal_specific(f, conditions, s)
+    ) + _procedures(procedures, vs.ILEAL_RESECTION, today)
+    vegan = _vegan(conditions, observations, today, s)
+    recent_since = today - timedelta(days=s.b12_recent_days)
+    record_parenteral = on_parenteral
+    record_any = on_any
+    on_maintenance = any(
+        (today - d.when).days <= s.maintenance_history_days for d in doses
+    ) and bool(
+        pa
+        or gastrectomy
+        or bariatric
+        or ileal
+        or deficiency_conditions
+        or any(o.is_b12 and o.active for o in current_orders)
+    )
     renal = status.renal_flag
     hcy_confounded = status.homocysteine_raised and (
         renal or folate is not None and folate.klass is Klass.LOW or methotrexate
@@ -772,6 +954,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         sex=sex,
         deceased=deceased,
         pregnant=pregnant,
+        pregnancy=pregnancy,
         results=results,
         b12_first_line=status.first_line,
         unusable_first_line=status.unusable,
@@ -819,7 +1002,97 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         methotrexate_active=methotrexate,
         pemetrexed_active=pemetrexed,
         unreadable_resources=unreadable + draft_unreadable,
+        on_parenteral_b12_record=record_parenteral,
+        on_any_b12_record=record_any,
+        breastfeeding=_match_conditions(conditions, vs.BREASTFEEDING, s) if sex != "male" else (),
+        bariatric=bariatric,
+        ileal_resection=ileal,
+        ileal_resection_cm=_ileal_length(observations, s),
+        crohns_ileum=_match_conditions(conditions, vs.CROHNS_ILEUM_CONDITIONS, s),
+        vegan=vegan,
+        n2o_exposure=_match_conditions(
+            conditions, vs.NITROUS_OXIDE_EXPOSURE, s, text.N2O_EXPOSURE_WORDS
+        )
+        + _finding_observations(
+            observations, vs.NITROUS_OXIDE_EXPOSURE, text.N2O_EXPOSURE_WORDS, today, s
+        ),
+        optic_atrophy=_match_conditions(
+            conditions, vs.OPTIC_ATROPHY_CONDITIONS, s, text.OPTIC_ATROPHY_WORDS, active_only=False
+        ),
+        breastfed_infant=_match_conditions(conditions, vs.BREASTFED_INFANT, s)
+        + _finding_observations(observations, vs.BREASTFED_INFANT, (), today, s),
+        metformin=_exposure(history.metformin, today, s.exposure_gap_days),
+        acid_suppression=_exposure(history.acid_suppressants, today, s.exposure_gap_days),
+        b12_recent=labs.current(results, [Analyte.B12, Analyte.HOLOTC], since=recent_since),
+        mma_recent=labs.current(results, [Analyte.MMA], since=recent_since),
+        on_maintenance_regimen=on_maintenance,
+        last_b12_request=max(history.b12_requests) if history.b12_requests else None,
     )
+
+
+def _ileal_specific(finding: Finding, conditions: Sequence[_Condition], s: Settings) -> bool:
+    """Return whether an ileal-resection match counts: Z90.49 only with ileal text (§2.4)."""
+    for cond in conditions:
+        if ref(cond.model) != finding.ref or not finding.ref:
+            continue
+        codes = {c.replace(".", "").upper() for _, c, _ in codings(cond.model.code)}
+        other = [
+            (sy, c)
+            for sy, c, _ in codings(cond.model.code)
+            if vs.ILEAL_RESECTION.contains(sy, c) and c.replace(".", "").upper() != "Z9049"
+        ]
+        if "Z9049" not in codes or other or not s.z90_49_requires_ileal_text:
+            return True
+        return (
+            text.has_phrase(text.normalise(" ".join(texts(cond.model.code))), text.ILEAL_WORDS)
+            is not None
+        )
+    return True
+
+
+def _vegan(
+    conditions: Sequence[_Condition], observations: Sequence[Any], today: date, s: Settings
+) -> tuple[Finding, ...]:
+    """Return vegan/vegetarian diet evidence: codes, or text not negated ("non-vegetarian")."""
+    coded = _match_conditions(conditions, vs.VEGAN_VEGETARIAN_DIET, s)
+    seen = {f.ref for f in coded}
+    by_text = tuple(
+        _finding(c, by_text=True)
+        for c in conditions
+        if c.active
+        and ref(c.model) not in seen
+        and text.mentions_vegan(" ".join(texts(c.model.code)))
+    )
+    observed = tuple(
+        f
+        for f in _finding_observations(
+            observations, vs.VEGAN_VEGETARIAN_DIET, text.VEGAN_WORDS, today, s
+        )
+        if not f.by_text or text.mentions_vegan(f.name)
+    )
+    return coded + by_text + observed
+
+
+def _ileal_length(observations: Sequence[Any], s: Settings) -> float | None:
+    """Return the resected ileal length in cm from the site's Observation code [U], if set."""
+    if not s.ileal_length_code or "|" not in s.ileal_length_code:
+        return None
+    system, code = s.ileal_length_code.split("|", 1)
+    latest: tuple[date, float] | None = None
+    for obs in observations:
+        if not any(sy == system and c == code for sy, c, _ in codings(obs.code)):
+            continue
+        quantity = obs.valueQuantity
+        if quantity is None or quantity.value is None:
+            continue
+        factor = _CM_PER_UNIT.get(str(quantity.code or quantity.unit or "").strip().lower())
+        when = as_date(obs.effectiveDateTime) or as_date(obs.issued) or date.min
+        if factor is not None and (latest is None or when >= latest[0]):
+            latest = (when, float(Decimal(quantity.value)) * factor)
+    return latest[1] if latest is not None else None
+
+
+_CM_PER_UNIT = {"cm": 1.0, "mm": 0.1, "m": 100.0}
 
 
 _LAB_LOINC = frozenset(vs.OBSERVATION_LOINC_CODES)
@@ -865,7 +1138,11 @@ class _Wanted:
             return False
         if resource.get("valueCodeableConcept"):
             return True  # a coded finding
-        loinc = [code for system, code in raw_codes(resource.get("code")) if system == vs.LOINC]
+        pairs = raw_codes(resource.get("code"))
+        site_code = self.settings.ileal_length_code
+        if site_code and any(f"{system}|{code}" == site_code for system, code in pairs):
+            return True
+        loinc = [code for system, code in pairs if system == vs.LOINC]
         return not loinc or any(code in _LAB_LOINC for code in loinc)
 
     def _condition(self, resource: Mapping[str, Any]) -> bool:

@@ -6,6 +6,9 @@ source. ServiceRequest codes come from `order-codes.csv` (§2.6).
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,6 +158,51 @@ REGIMENS = {
             (_oral("50-150 micrograms by mouth once daily", 50, "ug"),),
             "S-CKS",
         ),
+        Regimen(  # [V2] S-BNF: maintenance every 2-3 months
+            "MR-UK-MAINT",
+            _HYDROXOCOBALAMIN,
+            "hydroxocobalamin 1 mg IM every 2-3 months",
+            (_im("1 mg intramuscularly every 2-3 months", 1, "mg",
+                 frequency=1, period=2, periodMax=3, periodUnit="mo"),),
+            "S-BNF",
+        ),
+        Regimen(  # [V2] S-BNF: every 2 months after neurological involvement
+            "MR-UK-MAINT-NEURO",
+            _HYDROXOCOBALAMIN,
+            "hydroxocobalamin 1 mg IM every 2 months",
+            (_im("1 mg intramuscularly every 2 months", 1, "mg",
+                 frequency=1, period=2, periodUnit="mo"),),
+            "S-BNF",
+        ),
+        Regimen(  # [V2] S-US-DOSE; monthly in the US label [V] S-FDA-OH
+            "MR-US-MAINT",
+            _CYANOCOBALAMIN_INJECTION,
+            "cyanocobalamin 1000 mcg IM once monthly",
+            (_us_monthly("1000 mcg intramuscularly once monthly"),),
+            "S-US-DOSE",
+        ),
+        Regimen(  # [V2] S-VEGAN: 2000 micrograms once a week (`vegan_regimen` = weekly-2000)
+            "MR-VEGAN",
+            _CYANOCOBALAMIN_TABLET,
+            "cyanocobalamin 2000 micrograms (two 1000 microgram tablets) by mouth once a week",
+            (Phase("2000 micrograms (two tablets) by mouth once a week", 2000, "ug", _ROUTE_ORAL,
+                   {"frequency": 1, "period": 1, "periodUnit": "wk"}),),
+            "S-VEGAN",
+        ),
+        Regimen(  # [V2] S-VEGAN: at least 10 micrograms daily (`vegan_regimen` = daily-10)
+            "MR-VEGAN-DAILY",
+            {"text": "Vitamin B12 (cyanocobalamin) supplement, at least 10 micrograms"},
+            "a vitamin B12 supplement of at least 10 micrograms by mouth daily",
+            (_oral("At least 10 micrograms by mouth once daily", 10, "ug"),),
+            "S-VEGAN",
+        ),
+        Regimen(  # [U] seed figure, a site option only (`vegan_regimen` = seed)
+            "MR-VEGAN-SEED",
+            {"text": "Vitamin B12 (cyanocobalamin) supplement 250 micrograms"},
+            "cyanocobalamin 250-350 micrograms by mouth daily (site option, not guideline text)",
+            (_oral("250-350 micrograms by mouth once daily", 250, "ug"),),
+            "S-VEGAN",
+        ),
         Regimen(  # [V2] S-AAFP17, S-ASMBS
             "MR-ORAL-1000",
             _CYANOCOBALAMIN_TABLET,
@@ -164,6 +212,34 @@ REGIMENS = {
         ),
     )
 }  # fmt: skip
+
+
+def with_route_im(draft: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
+    """Return a new draft copy of an order with every dosage route set to intramuscular.
+
+    For `cyanocobalamin-safety` (a): the clinician's own product and dose, given IM instead of
+    IV (IM route SNOMED 78421000 [V] S-ROUTE). The copy has no id (the EHR assigns one).
+    """
+    resource = copy.deepcopy(dict(draft))
+    resource.pop("id", None)
+    resource.pop("meta", None)
+    resource["status"] = "draft"
+    resource["intent"] = resource.get("intent") or "order"
+    resource["subject"] = {"reference": f"Patient/{patient_id}"}
+    dosages = resource.get("dosageInstruction")
+    if not isinstance(dosages, list) or not dosages:
+        dosages = [{}]
+    for dosage in dosages:
+        if isinstance(dosage, dict):
+            dosage["route"] = {"coding": [_ROUTE_IM], "text": "Intramuscular"}
+            said = dosage.get("text")
+            if isinstance(said, str):
+                dosage["text"] = _IV_WORDS.sub("intramuscularly", said)
+    resource["dosageInstruction"] = dosages
+    return resource
+
+
+_IV_WORDS = re.compile(r"\b(intravenous(ly)?|IV)\b", re.IGNORECASE)
 
 
 def medication_request(
@@ -213,6 +289,7 @@ _ORDER_TEXT = {
     "folate": "Folate, serum",
     "neurology_referral": "Urgent referral to neurology",
     "haematology_referral": "Referral to haematology",
+    "paediatric_referral": "Referral to paediatrics (site-configured code)",
 }
 # Potassium at about 24 h and 48 h (§7.0): two occurrences, one a day.
 POTASSIUM_TIMING = {"repeat": {"count": 2, "frequency": 1, "period": 1, "periodUnit": "d"}}

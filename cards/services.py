@@ -18,16 +18,28 @@ from cards.facts import Hook
 from cards.model import Action
 from cards.model import Card
 from cards.model import Indicator
+from cards.rules import acid_suppression_monitoring
 from cards.rules import b12_deficiency_untreated
 from cards.rules import b12_indeterminate_functional_tests
 from cards.rules import b12_neuro_untreated
+from cards.rules import b12_test_uninformative
+from cards.rules import bariatric_prophylaxis
+from cards.rules import cyanocobalamin_safety
 from cards.rules import folate_before_b12
 from cards.rules import folate_low_b12_unknown
 from cards.rules import functional_b12_deficiency
 from cards.rules import haematologic_response
 from cards.rules import hypokalaemia_on_treatment
+from cards.rules import ileal_resection
+from cards.rules import maintenance_overdue
+from cards.rules import metformin_monitoring
+from cards.rules import nitrous_oxide
+from cards.rules import paediatric_specialist
+from cards.rules import pernicious_anaemia_oral
 from cards.rules import potassium_monitoring
+from cards.rules import pregnancy_b12
 from cards.rules import treatment_response_review
+from cards.rules import vegan_diet_supplement
 
 
 Rule = Callable[[Facts], list[Card]]
@@ -43,10 +55,23 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     haematologic_response,
     b12_indeterminate_functional_tests,
     functional_b12_deficiency,
+    nitrous_oxide,
+    metformin_monitoring,
+    acid_suppression_monitoring,
+    bariatric_prophylaxis,
+    ileal_resection,
+    vegan_diet_supplement,
+    pernicious_anaemia_oral,
+    maintenance_overdue,
+    pregnancy_b12,
+    paediatric_specialist,
     treatment_response_review,
+    b12_test_uninformative,
+    cyanocobalamin_safety,
 )
 RULES: Mapping[str, Rule] = {m.RULE_ID: m.evaluate for m in RULE_MODULES}
 TITLES: Mapping[str, str] = {m.RULE_ID: m.TITLE for m in RULE_MODULES}
+PAEDIATRIC = paediatric_specialist.RULE_ID  # runs last: it reads the other cards (§7.19)
 
 # §7.0: who owns the B12 treatment suggestion, highest first.
 TREATMENT_OWNERS = (
@@ -63,9 +88,15 @@ TREATMENT_OWNERS = (
 # Cards that silence others in the same response (§7.1-§7.4 interactions).
 SUPPRESSES: Mapping[str, frozenset[str]] = {
     "folate-before-b12": frozenset({"b12-deficiency-untreated", "folate-low-b12-unknown"}),
-    "b12-neuro-untreated": frozenset({"b12-deficiency-untreated"}),
+    "b12-neuro-untreated": frozenset({"b12-deficiency-untreated", "pernicious-anaemia-oral"}),
     "haematologic-response": frozenset(
         {"b12-neuro-untreated", "b12-deficiency-untreated", "folate-before-b12"}
+    ),
+    # §7.17: a lapsed lifelong course replaces the "untreated" cards.
+    "maintenance-overdue": frozenset({"b12-neuro-untreated", "b12-deficiency-untreated"}),
+    # §7.2: its firing suppresses the supplement branches of the prophylaxis cards.
+    "b12-deficiency-untreated": frozenset(
+        {"bariatric-prophylaxis", "ileal-resection", "vegan-diet-supplement"}
     ),
 }
 
@@ -122,6 +153,8 @@ class Service:
             or d.medication.b12 is not None
             or d.medication.b12_in_combination
             or d.medication.nitrous_oxide
+            or d.medication.metformin
+            or d.medication.acid_suppressant
             for d in facts.focused_drafts()
         )
         return meds or any(t.focus for t in facts.test_drafts)
@@ -130,8 +163,13 @@ class Service:
         """Return the cards of every rule of this service, after the §7.0 interactions."""
         if facts.deceased:
             return []  # a deceased patient gets no advice (explicit choice, tested)
-        cards = [card for rule_id in self.rule_ids for card in RULES[rule_id](facts)]
-        cards = interact(cards, facts)
+        cards = [
+            card
+            for rule_id in self.rule_ids
+            if rule_id != PAEDIATRIC
+            for card in RULES[rule_id](facts)
+        ]
+        cards = interact(cards, facts, paediatric=PAEDIATRIC in self.rule_ids)
         if partial:
             note = (
                 "Some of the record was not available to this service (more pages of: "
@@ -142,6 +180,20 @@ class Service:
         return cards
 
 
+_ORDER_ONLY = ("folate-before-b12", "b12-test-uninformative", "cyanocobalamin-safety")
+_PATIENT_VIEW_ONLY = (
+    "b12-deficiency-untreated",
+    "folate-low-b12-unknown",
+    "haematologic-response",
+    "functional-b12-deficiency",
+    "bariatric-prophylaxis",
+    "ileal-resection",
+    "vegan-diet-supplement",
+    "maintenance-overdue",
+    "treatment-response-review",
+)
+_SIGN_ONLY = ("potassium-monitoring", "hypokalaemia-on-treatment")
+
 SERVICES: Mapping[str, Service] = {
     s.id: s
     for s in (
@@ -151,21 +203,20 @@ SERVICES: Mapping[str, Service] = {
             "Vitamin B12 deficiency: status, treatment and monitoring",
             "When a chart is opened: finds untreated or unconfirmed vitamin B12 deficiency "
             "(above all with possible neurological involvement), asks for MMA when B12 is "
-            "indeterminate, and monitors the start of treatment (potassium, blood count).",
-            tuple(RULES),
+            "indeterminate, monitors the start of treatment (potassium, blood count) and "
+            "maintenance, and flags at-risk patients (metformin, acid suppression, bariatric "
+            "surgery, ileal resection, vegan diet, pregnancy, nitrous oxide, children).",
+            tuple(r for r in RULES if r not in _ORDER_ONLY),
         ),
         Service(
             "b12-order-select",
             Hook.ORDER_SELECT,
             "Vitamin B12 checks on selected orders",
             "Checks the selected draft orders: folic acid while B12 deficiency is untreated or "
-            "not excluded, oral B12 with possible neurological involvement, B12 tests in the "
-            "indeterminate range.",
-            (
-                "b12-neuro-untreated",
-                "folate-before-b12",
-                "b12-indeterminate-functional-tests",
-            ),
+            "not excluded, nitrous oxide with B12 deficiency, oral B12 where IM is needed, "
+            "cyanocobalamin cautions, B12 tests that cannot inform, and B12 monitoring for "
+            "metformin and acid suppressants. Never suggests an adult dose for a child.",
+            tuple(r for r in RULES if r not in _PATIENT_VIEW_ONLY + _SIGN_ONLY),
         ),
         Service(
             "b12-order-sign",
@@ -173,13 +224,7 @@ SERVICES: Mapping[str, Service] = {
             "Vitamin B12 checks before signing orders",
             "Checks every draft order before signing, as order-select does, plus potassium "
             "safety when a first course of parenteral B12 starts with anaemia.",
-            (
-                "b12-neuro-untreated",
-                "folate-before-b12",
-                "potassium-monitoring",
-                "hypokalaemia-on-treatment",
-                "b12-indeterminate-functional-tests",
-            ),
+            tuple(r for r in RULES if r not in _PATIENT_VIEW_ONLY),
         ),
     )
 }
@@ -207,8 +252,15 @@ def _without_b12_treatment(card: Card, note: str) -> Card:
     )
 
 
-def interact(cards: list[Card], facts: Facts) -> list[Card]:
-    """Apply suppression, the single treatment owner and the dose guard; sort by urgency."""
+def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[Card]:
+    """Apply suppression, the single treatment owner and the dose guard; sort by urgency.
+
+    Args:
+        cards: the cards of every rule of the service except `paediatric-specialist`.
+        facts: the request's facts.
+        paediatric: whether the service runs `paediatric-specialist`, which is added here
+            because it reads what the guard removed (§7.19).
+    """
     fired = {c.rule_id for c in cards}
     silenced = set().union(*(SUPPRESSES.get(r, frozenset()) for r in fired))
     cards = [c for c in cards if c.rule_id not in silenced]
@@ -223,21 +275,27 @@ def interact(cards: list[Card], facts: Facts) -> list[Card]:
         None,
     )
     guarded: list[Card] = []
+    dropped: list[Card] = []
     for card in cards:
         if facts.is_child:
-            card = _without_b12_treatment(
+            kept = _without_b12_treatment(
                 card, "Under 16: no adult B12 dose is suggested; seek paediatric specialist advice."
             )
+            if kept is not card:
+                dropped.append(card)
+            card = kept
         elif facts.age_unknown:
             card = _without_b12_treatment(
                 card,
                 "Age unknown: confirm the patient is an adult before using this regimen; "
                 "no dose is suggested.",
             )
-        elif owner is not None and card is not owner:
+        elif owner is not None and card is not owner and card.rule_id in TREATMENT_OWNERS:
             card = _without_b12_treatment(
                 card, f'The B12 regimen is suggested on the card "{owner.summary}".'
             )
         guarded.append(card)
+    if paediatric:
+        guarded += paediatric_specialist.evaluate(facts, dropped, silenced)
     order = {rule_id: i for i, rule_id in enumerate(RULES)}
     return sorted(guarded, key=lambda c: (-Indicator(c.indicator).rank, order.get(c.rule_id, 99)))

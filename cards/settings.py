@@ -73,16 +73,38 @@ class Settings:
     oral_b12_window_days: int = 35  # §6.2: oral/nasal doses count as current for 35 days
     pregnancy_max_weeks: int = 42  # §4.3 default
     finding_max_days: int = 365  # §6.1: a finding Observation counts for 365 days
+    b12_recent_days: int = 365  # §4.3 "no B12 result within 12 months" (metformin, PPI, ileal)
+    maintenance_history_days: int = 730  # §4.3: a dose this recent means "on maintenance"
+    exposure_gap_days: int = 90  # §4.3: a gap that breaks a run of metformin/PPI records
+    uninformative_injection_days: int = 14  # [V] S-MAYO-B12, S-MAYO-IF: tests after an injection
+    established_therapy_days: int = 90  # §7.21 (b): therapy this old is "established"
+
+    # §7.17 maintenance intervals and grace, by product and profile (days).
+    maint_uk_hydroxo_neuro_days: int = 61  # [V2] S-BNF: every 2 months with neuro involvement
+    maint_uk_hydroxo_days: int = 92  # [V2] S-BNF: every 2-3 months (3 months + grace)
+    maint_uk_hydroxo_grace_days: int = 14  # §7.17
+    maint_monthly_days: int = 31  # [V] S-FDA-OH: monthly (cyanocobalamin; every IM product in us)
+    maint_monthly_grace_days: int = 7  # §7.17
+    maint_oral_supply_days: int = 35  # §7.17: oral/nasal supply ended more than 35 days ago
+    maint_critical_lapse_days: int = 90  # §7.17: critical with neuro history beyond this lapse
 
     # §5 other numeric defaults.
     age_min_adult: int = 16  # [V2] S-NG239 scope
     folate_min_daily_mg: float = 0.0  # [V] S-FDA-CN says > 0.1 mg/day; all doses trigger by default
     prenatal_folate_max_daily_mg: float = 0.4  # §7.3 routine pregnancy supplementation exemption
+    metformin_min_months: float = 4.0  # [V] S-AAFP17: > 4 months
+    acid_suppression_min_months: float = 12.0  # [V] S-AAFP17: > 12 months
+    acid_suppression_older_age: int = 75  # [V] S-AAFP17: > 75 years
+    ileal_resection_cm: float = 20.0  # [V] S-ILEUM: >= 20 cm at risk
+    bariatric_min_daily_ug: float = 350.0  # [V2] S-ASMBS: oral >= 350 ug/day is a supplement
+    allow_oral_min_daily_mg: float = 1.0  # §7.16: oral >= 1000 ug/day when allow_oral_in_PA
+    infant_max_age_years: int = 1  # §7.19 infant branch, §7.22 (c): under 1 year
 
     # Options (clinical-rules §2, §4.2, §7.3).
     use_lab_reference_first: bool = True
     indeterminate_band_over_lab_normal: bool = True
     e53_8_requires_b12_text: bool = True
+    z90_49_requires_ileal_text: bool = True  # §2.4: Z90.49 is not ileum-specific
     match_icd10_who: bool = False  # [U]
     neuro_include_depression: bool = False
     treat_folinic_as_folate: bool = False
@@ -93,6 +115,12 @@ class Settings:
     folate_unknown_b12_mode: str = "always"  # or "macrocytosis-only"
     folate_exemptions: tuple[str, ...] = ("methotrexate", "pemetrexed", "prenatal")
     oral_first_non_neuro: bool = False
+    allow_oral_in_PA: bool = False  # noqa: N815 - clinical-rules name; BSH rec 5 [V] (selected)
+    bariatric_regimen: str = "oral-1000"  # or "im-monthly" (§7.13; S-AAFP17, S-ASMBS)
+    vegan_regimen: str = "weekly-2000"  # or "daily-10", "seed" [U] (§7.15; S-VEGAN [V2])
+    ileal_length_code: str = ""  # "system|code" of a resection-length Observation [U], site-set
+    paediatric_referral_code: str = ""  # "system|code|display" [U]: none sourced (§2.6)
+    infant_maternal_linkage: bool = False  # §7.19 infant branch: site-specific, off by default
     cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
     plausibility_guard: bool = True
 
@@ -121,9 +149,28 @@ class Settings:
                 coerced[name] = type(default)(value)
             elif isinstance(default, tuple):
                 coerced[name] = tuple(value)
+            elif name in _CHOICES:
+                coerced[name] = _choice(name, value)
             else:
                 coerced[name] = value
         return replace(cls(), **coerced)
+
+
+# Settings that take one of a few words; anything else is refused at start-up.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "folate_unknown_b12_mode": ("always", "macrocytosis-only"),
+    "bariatric_regimen": ("oral-1000", "im-monthly"),
+    "vegan_regimen": ("weekly-2000", "daily-10", "seed"),
+}
+
+
+def _choice(name: str, value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in _CHOICES[name]:
+        raise ValueError(
+            f"setting {name} must be one of {', '.join(_CHOICES[name])}, not {value!r}"
+        )
+    return text
 
 
 def _as_bool(name: str, value: Any) -> bool:

@@ -71,6 +71,56 @@ _ALL = (
         "https://www.drugs.com/dosage/cyanocobalamin.html",
     ),
     Reference("S-K", "StatPearls: Hypokalemia", "https://www.ncbi.nlm.nih.gov/books/NBK482465/"),
+    Reference(
+        "S-MHRA",
+        "MHRA Drug Safety Update: metformin and reduced vitamin B12 levels",
+        "https://www.gov.uk/drug-safety-update/metformin-and-reduced-vitamin-b12-levels-new-advice-for-monitoring-patients-at-risk",
+    ),
+    Reference(
+        "S-ADA",
+        "ADA Standards of Care: metformin and vitamin B12",
+        "https://diabetesjournals.org/care/issue/48/Supplement_1",
+    ),
+    Reference(
+        "S-N2O",
+        "Kinsella & Green: anesthesia paresthetica, nitrous oxide and B12 (Arch Surg 1993)",
+        "https://www.ncbi.nlm.nih.gov/pubmed/8250714",
+    ),
+    Reference(
+        "S-ASMBS",
+        "ASMBS integrated nutritional guidelines (Parrott et al., SOARD 2017)",
+        "https://doi.org/10.1016/j.soard.2016.12.018",
+    ),
+    Reference(
+        "S-ILEUM",
+        "Ileal resection length and B12 malabsorption (Nutrition 2006;22:1210)",
+        "https://linkinghub.elsevier.com/retrieve/pii/S0899-9007(06)00325-X",
+    ),
+    Reference(
+        "S-MAYO-B12",
+        "Mayo Clinic Laboratories: vitamin B12 assay",
+        "https://yumaregional.testcatalog.org/show/B12",
+    ),
+    Reference(
+        "S-MAYO-IF",
+        "Mayo Clinic Laboratories: intrinsic factor blocking antibodies",
+        "https://one-dh.testcatalog.org/show/IFBA",
+    ),
+    Reference(
+        "S-VEGAN",
+        "Vegan Society-type B12 guidance (secondary summary)",
+        "https://www.tonyhall.co/2019/08/vitamin-b12.html",
+    ),
+    Reference(
+        "S-UMICH",
+        "Michigan Medicine Laboratories: homocysteine, total, plasma",
+        "https://mlabs.umich.edu/tests/homocysteine-total-plasma",
+    ),
+    Reference(
+        "S-PDDI",
+        "HL7 PDDI-CDS implementation guide (value sets)",
+        "https://build.fhir.org/ig/HL7/PDDI-CDS/",
+    ),
 )
 SOURCES = {ref.tag: ref for ref in _ALL}
 

@@ -299,12 +299,22 @@ def test_discovery_has_the_spec_example_members(client):
         assert common <= set(service), service["id"]
 
 
-def test_synthea_chart_on_metformin_gets_no_core_rule_card(client, fhir):
-    """Isaiah Schaden (metformin since 1991, no B12 lab) fires none of the ten core rules."""
+def test_synthea_chart_on_metformin_gets_only_the_metformin_card(client, fhir):
+    """Isaiah Schaden (metformin since 1991, no B12 lab ever) gets metformin-monitoring only.
+
+    The card asks for a B12 test and names the real exposure start and length (§7.11).
+    """
     rv = answer(client, fhir, "b12-patient-view", hook_request_from_chart(ISAIAH))
     assert 200 == rv.status_code, rv.get_json()
-    assert isinstance(rv.get_json()["cards"], list)
-    assert set() == rule_ids(rv.get_json()) & set(RULES)
+    assert {"metformin-monitoring"} == rule_ids(rv.get_json()) & set(RULES)
+    (card,) = rv.get_json()["cards"]
+    assert "years" in card["summary"]
+    codes = [
+        c["code"]
+        for s in card["suggestions"]
+        for c in s["actions"][0]["resource"]["code"]["coding"]
+    ]
+    assert ["2132-9"] == codes
 
 
 def test_deceased_patient_gets_no_cards(client, fhir):

@@ -144,6 +144,8 @@ def row(expected: set[tuple[str, str]], resources: list[Any], id: str, **chart: 
 
 EXAMPLE_1 = [patient(68, "female"), _b12(142, 10, id="b12-1"), PARAESTHESIA]
 NEURO = {("b12-neuro-untreated", "critical")}
+PAEDIATRIC_CRITICAL = {("paediatric-specialist", "critical")}
+PAEDIATRIC_WARNING = {("paediatric-specialist", "warning")}
 
 B12_NEURO_UNTREATED = [
     row(NEURO, EXAMPLE_1, "example-1"),
@@ -162,7 +164,7 @@ B12_NEURO_UNTREATED = [
         [*EXAMPLE_1, med_admin(rxnorm="5514", route=IV, dose=5, unit="g", when=ago(3))],
         "cyanide-antidote-is-not-treatment",
     ),
-    row(set(), [patient(9, "male"), _b12(120, 10), ATAXIA], "example-20-child"),
+    row(PAEDIATRIC_CRITICAL, [patient(9, "male"), _b12(120, 10), ATAXIA], "example-20-child"),
     row(
         {("b12-indeterminate-functional-tests", "warning")},
         [patient(50), _b12(210, 7), ATAXIA],
@@ -235,7 +237,7 @@ B12_DEFICIENCY_UNTREATED = [
     ),
     row(set(), [*EXAMPLE_3, ORAL_B12], "treated-orally"),
     row(set(), [patient(49), observation(B12_MOLAR, 300, "pmol/L", ago(20))], "example-4-normal"),
-    row(set(), [patient(12, "male"), _b12(120, 10)], "child"),
+    row(PAEDIATRIC_WARNING, [patient(12, "male"), _b12(120, 10)], "child"),
     row(
         {("b12-indeterminate-functional-tests", "info")},
         [patient(72), observation(B12, 165, "ng/L", ago(10), ref_range=(145, 900))],
@@ -279,6 +281,7 @@ WEEKLY_FA_DRAFT = med_request(
 PRENATAL_DRAFT = med_request(rxnorm="198640", dose=0.4, unit="mg", status="draft", id="fa-4")
 MV_DRAFT = med_request(contained_medication=MULTIVITAMIN, status="draft", id="mv-1")
 CRITICAL = {("folate-before-b12", "critical")}
+
 WARNING = {("folate-before-b12", "warning")}
 
 FOLATE_BEFORE_B12 = [
@@ -766,7 +769,7 @@ TREATMENT_RESPONSE_REVIEW = [
     row(REVIEW, _treated(100), "uk-after-12-weeks"),
     row(REVIEW, _treated(60), "us-after-8-weeks", settings=Settings(profile=Profile.US)),
     row(set(), _treated(60), "uk-before-12-weeks"),
-    row(REVIEW, _treated(35, PREGNANT), "pregnant-after-4-weeks"),
+    row(REVIEW | {("pregnancy-b12", "info")}, _treated(35, PREGNANT), "pregnant-after-4-weeks"),
     row(set(), _treated(100, _hb(13.5, 40)), "follow-up-count-exists"),
     row(set(), _treated(400), "over-a-year"),
     row(
@@ -818,10 +821,10 @@ def test_neuro_card_replaces_deficiency_card():
 @pytest.mark.parametrize(
     ("expected", "resources", "chart"),
     [
-        row(set(), [patient(9, "male"), _b12(120, 10), ATAXIA], "example-20"),
-        row(set(), [patient(9, "male"), _b12(120, 10)], "deficiency-no-neuro"),
+        row(PAEDIATRIC_CRITICAL, [patient(9, "male"), _b12(120, 10), ATAXIA], "example-20"),
+        row(PAEDIATRIC_WARNING, [patient(9, "male"), _b12(120, 10)], "deficiency-no-neuro"),
         row(
-            CRITICAL,
+            CRITICAL | PAEDIATRIC_CRITICAL,
             [patient(9, "male"), _b12(120, 10), ATAXIA],
             "example-21",
             hook=OSEL,

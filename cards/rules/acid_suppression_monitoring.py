@@ -1,0 +1,96 @@
+"""R12 `acid-suppression-monitoring`: PPI or H2RA for over a year and no recent B12 result.
+
+clinical-rules §7.12. More than 12 months of acid suppression reduces B12 absorption; age over 75
+adds risk [V] S-AAFP17; codes [V] S-PDDI; NG239 lists other interfering drugs [V2] S-NG239.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import Facts
+from cards.labs import fmt_date
+from cards.labs import fmt_number
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "acid-suppression-monitoring"
+TITLE = "Long-term acid suppression and vitamin B12"
+HOOKS = ("patient-view", "order-select", "order-sign")
+TRIGGER = (
+    "A PPI or H2-receptor antagonist for more than `acid_suppression_min_months` (order hooks: "
+    "a focused PPI/H2RA draft), no usable B12/holoTC result in the lookback, not B12-deficient, "
+    "not on B12, and one more risk: age over `acid_suppression_older_age`, neurological "
+    "findings, anaemia, macrocytosis, metformin over `metformin_min_months`, vegan diet, "
+    "bariatric surgery, ileal resection or gastrectomy."
+)
+INDICATOR = "info."
+SUGGESTS = "A serum B12 test."
+SOURCES = ("S-AAFP17", "S-PDDI", "S-NG239")
+SETTINGS = (
+    "acid_suppression_min_months",
+    "acid_suppression_older_age",
+    "metformin_min_months",
+    "b12_recent_days",
+    "exposure_gap_days",
+)
+
+
+def _extra_risks(facts: Facts) -> list[str]:
+    s = facts.settings
+    risks = []
+    if facts.age_years is not None and facts.age_years > s.acid_suppression_older_age:
+        risks.append(f"age {facts.age_years}")
+    if facts.metformin_months > s.metformin_min_months:
+        risks.append(f"metformin for about {compose.months_text(facts.metformin_months)}")
+    for label, found in (
+        ("vegan or vegetarian diet", facts.vegan),
+        ("bariatric surgery", facts.bariatric),
+        ("ileal resection", facts.ileal_resection),
+        ("gastrectomy", facts.gastrectomy),
+    ):
+        if found:
+            risks.append(label)
+    return risks
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return an info card suggesting a B12 test after long acid suppression with another risk."""
+    focused = [d for d in facts.focused_drafts() if d.medication.acid_suppressant]
+    if facts.is_order_hook and not focused:
+        return []
+    exposure = facts.acid_suppression
+    if exposure is None or exposure.months <= facts.settings.acid_suppression_min_months:
+        return []
+    if facts.b12_recent is not None or facts.b12_deficient or facts.on_any_b12:
+        return []
+    risks = _extra_risks(facts)
+    clinical = compose.risk_evidence(facts)
+    if not risks and not clinical:
+        return []
+    evidence = [
+        f"Acid suppression ({', '.join(exposure.names)}) since {fmt_date(exposure.start)}, "
+        f"about {compose.months_text(exposure.months)}"
+    ]
+    evidence += [f"Also: {r}" for r in risks] + clinical
+    evidence.append(compose.no_recent_b12_line(facts))
+    actions = [
+        "Consider checking serum B12: more than a year of acid suppression reduces B12 "
+        "absorption, above all with other risk factors.",
+        "NG239 also lists colchicine and topiramate among drugs that may interfere.",
+    ]
+    refs = [*exposure.refs, *(d.ref for d in focused)]
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.INFO,
+            f"Acid suppression for over {fmt_number(facts.settings.acid_suppression_min_months)} "
+            "months and no recent B12 result: consider checking B12",
+            compose.detail(evidence, actions, [], ["S-AAFP17", "S-NG239"]),
+            refs,
+            "S-AAFP17",
+            [compose.lab_test(facts, "b12", refs, recommended=True)],
+        )
+    ]

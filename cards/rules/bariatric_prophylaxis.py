@@ -1,0 +1,90 @@
+"""R13 `bariatric-prophylaxis`: lifelong B12 after bariatric surgery.
+
+clinical-rules §7.13. Oral 1000 micrograms daily indefinitely, or 350-1000 micrograms daily, or
+1000 micrograms IM monthly [V] S-AAFP17, [V2] S-ASMBS.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards import orders
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.facts import Order
+from cards.model import Card
+from cards.model import Indicator
+from cards.settings import Profile
+
+
+RULE_ID = "bariatric-prophylaxis"
+TITLE = "Bariatric surgery and lifelong vitamin B12"
+HOOKS = ("patient-view",)
+TRIGGER = (
+    "Bariatric surgery on record (Z98.84, O99.84*, SNOMED status or a completed procedure, "
+    "sleeve gastrectomy included), no B12 supplement (current parenteral B12, or an oral "
+    "single-ingredient B12 of at least `bariatric_min_daily_ug` a day or of unknown dose), not "
+    "B12-deficient, 16 or over."
+)
+INDICATOR = "warning."
+SUGGESTS = (
+    "Oral cyanocobalamin 1000 micrograms daily (`bariatric_regimen` = oral-1000), or the "
+    "profile's monthly-to-3-monthly IM maintenance regimen (im-monthly)."
+)
+SOURCES = ("S-AAFP17", "S-ASMBS")
+SETTINGS = ("bariatric_regimen", "bariatric_min_daily_ug")
+
+
+def supplement(facts: Facts) -> Order | None:
+    """Return an oral single-ingredient B12 order that counts as a supplement (§2.7), if any."""
+    least_mg = facts.settings.bariatric_min_daily_ug / 1000
+    for order in facts.orders:
+        if order.draft or not order.active or not order.is_b12 or order.route.parenteral:
+            continue
+        if order.daily_mg is None or order.daily_mg >= least_mg:
+            return order
+    return None
+
+
+def regimen(facts: Facts) -> orders.Regimen:
+    """Return the supplement template the site chose (§7.13, §8)."""
+    if facts.settings.bariatric_regimen == "im-monthly":
+        return orders.REGIMENS["MR-US-MAINT" if facts.profile is Profile.US else "MR-UK-MAINT"]
+    return orders.REGIMENS["MR-ORAL-1000"]
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a warning when bariatric surgery meets no B12 supplement."""
+    if facts.hook is not Hook.PATIENT_VIEW or not facts.bariatric:
+        return []
+    if facts.b12_deficient or facts.is_child or facts.on_parenteral_b12:
+        return []
+    if supplement(facts) is not None:
+        return []
+    chosen = regimen(facts)
+    refs = [f.ref for f in facts.bariatric if f.ref]
+    evidence = [f"Bariatric surgery: {f.describe()}" for f in facts.bariatric]
+    multivitamins = [o for o in facts.orders if o.active and o.medication.b12_in_combination]
+    evidence += [
+        f"A multivitamin is recorded ({o.describe()}); its B12 does not count as a supplement"
+        for o in multivitamins
+    ]
+    if facts.b12_first_line is not None:
+        evidence.append(facts.b12_first_line.describe())
+    actions = [
+        f"Lifelong B12 is recommended after bariatric surgery: {chosen.words}. Alternatives: "
+        "350-1000 micrograms by mouth daily, or 1000 micrograms IM monthly.",
+        "Check B12 periodically.",
+    ]
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.WARNING,
+            "Bariatric surgery on record and no B12 supplement: lifelong B12 is recommended",
+            compose.detail(evidence, actions, [], ["S-AAFP17", "S-ASMBS"]),
+            refs,
+            "S-AAFP17",
+            [compose.offer_regimen(facts, chosen, refs)],
+        )
+    ]

@@ -1,0 +1,134 @@
+"""R17 `maintenance-overdue`: a lifelong B12 regimen whose next dose is overdue.
+
+clinical-rules §7.17. Intervals: hydroxocobalamin every 2 months after neurological involvement,
+else every 2-3 months [V2] S-BNF; monthly in the US label [V] S-FDA-OH; stopping treatment in
+deficiency can cause irreversible neurological damage [V] S-FDA-CN.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards import orders
+from cards.facts import Dose
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.labs import fmt_date
+from cards.medications import B12Product
+from cards.medications import Route
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "maintenance-overdue"
+TITLE = "Vitamin B12 maintenance overdue"
+HOOKS = ("patient-view",)
+TRIGGER = (
+    "On a maintenance regimen (a B12 dose within `maintenance_history_days` and a lifelong "
+    "indication or an active B12 request), no B12 drafted, and the days since the last dose of "
+    "the current product exceed its interval plus grace (uk hydroxocobalamin "
+    "`maint_uk_hydroxo_neuro_days` with neurological history or `maint_uk_hydroxo_days`, plus "
+    "`maint_uk_hydroxo_grace_days`; cyanocobalamin and every IM product in us "
+    "`maint_monthly_days` + `maint_monthly_grace_days`; oral or nasal: no active order and the "
+    "last supply ended more than `maint_oral_supply_days` ago). Last dose from administrations, "
+    "statements or request events, else the latest request's authoredOn."
+)
+INDICATOR = (
+    "warning; critical with a neurological history and a lapse beyond the due date of more "
+    "than `maint_critical_lapse_days`."
+)
+SUGGESTS = (
+    "The maintenance template of the current product and profile (IM maintenance, or oral "
+    "cyanocobalamin 1000 micrograms daily for a lapsed oral regimen)."
+)
+SOURCES = ("S-BNF", "S-FDA-OH", "S-FDA-CN")
+SETTINGS = (
+    "maintenance_history_days",
+    "maint_uk_hydroxo_neuro_days",
+    "maint_uk_hydroxo_days",
+    "maint_uk_hydroxo_grace_days",
+    "maint_monthly_days",
+    "maint_monthly_grace_days",
+    "maint_oral_supply_days",
+    "maint_critical_lapse_days",
+)
+
+
+def _last_dose(facts: Facts) -> tuple[Dose, bool] | None:
+    """Return the last dose and whether its date is only a prescription date."""
+    if facts.b12_doses:
+        return facts.b12_doses[-1], False
+    if facts.last_b12_request is None:
+        return None
+    authored, reference = facts.last_b12_request
+    order = next((o for o in facts.orders if o.ref == reference), None)
+    product = order.medication.b12 if order and order.medication.b12 else B12Product.UNSPECIFIED
+    route = order.route if order else Route.UNKNOWN
+    return Dose(authored, product, route, reference, "prescription"), True
+
+
+def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
+    """Return (last dose, prescription date only, days since, interval) when maintenance lapsed."""
+    if facts.hook is not Hook.PATIENT_VIEW or not facts.on_maintenance_regimen:
+        return None
+    if facts.b12_drafted:
+        return None
+    found = _last_dose(facts)
+    if found is None:
+        return None
+    last, prescribed = found
+    days = (facts.today - last.when).days
+    interval, grace = facts.maintenance_interval(last)
+    if last.route in (Route.ORAL, Route.NASAL):
+        oral_current = any(o.active and o.is_b12 for o in facts.orders)
+        supply_end = max((o.end for o in facts.orders if o.is_b12 and o.end), default=None)
+        ended = supply_end or last.when
+        if oral_current or (facts.today - ended).days <= facts.settings.maint_oral_supply_days:
+            return None
+        return last, prescribed, days, interval
+    if days <= interval + grace:
+        return None
+    return last, prescribed, days, interval
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a warning (critical with neuro history and a long lapse) for lapsed maintenance."""
+    found = overdue(facts)
+    if found is None:
+        return []
+    last, prescribed, days, interval = found
+    lapse = days - interval
+    critical = bool(facts.neuro_history) and lapse > facts.settings.maint_critical_lapse_days
+    chosen = (
+        orders.REGIMENS["MR-ORAL-1000"]
+        if last.route in (Route.ORAL, Route.NASAL)
+        else compose.maintenance_regimen(facts)
+    )
+    evidence = [f"Last dose: {last.describe()}"]
+    if prescribed:
+        evidence.append(
+            "No administration is recorded: this date is the latest prescription date, so the "
+            "last dose may have been later."
+        )
+    evidence.append(f"Expected interval: about every {interval} days; {lapse} days past due")
+    evidence += [f"Lifelong indication: {f.describe()}" for f in facts.lifelong_indication]
+    evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
+    actions = [
+        f"Resume maintenance: {chosen.words}. {compose.guideline(facts)}",
+        "Untreated deficiency can cause irreversible neurological damage, so lifelong adherence "
+        "matters.",
+        "If the dose was given elsewhere, record it.",
+    ]
+    refs = [last.ref, *(f.ref for f in facts.lifelong_indication if f.ref)]
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.CRITICAL if critical else Indicator.WARNING,
+            f"B12 maintenance looks overdue: last dose {fmt_date(last.when)}, {days} days ago",
+            compose.detail(evidence, actions, [], ["S-BNF", "S-FDA-OH", "S-FDA-CN"]),
+            refs,
+            "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH",
+            [compose.offer_regimen(facts, chosen, refs)],
+        )
+    ]

@@ -1,0 +1,137 @@
+"""R19 `paediatric-specialist`: children need paediatric dosing and specialist advice.
+
+clinical-rules §7.19. NG239 covers people over 16 [V2] S-NG239; paediatric regimens were not
+researched [U], so the service never suggests a dose for a child and hands over to a specialist.
+The card replaces every adult-dose card the child's record would raise (judged as at chart open,
+whatever the hook) and names every card whose B12 regimen the under-16 guard dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from collections.abc import Sequence
+
+from cards import compose
+from cards.facts import B12Status
+from cards.facts import Facts
+from cards.model import Card
+from cards.model import Indicator
+from cards.rules import b12_deficiency_untreated
+from cards.rules import b12_neuro_untreated
+from cards.rules import bariatric_prophylaxis
+from cards.rules import ileal_resection
+from cards.rules import maintenance_overdue
+from cards.rules import pernicious_anaemia_oral
+from cards.rules import vegan_diet_supplement
+
+
+RULE_ID = "paediatric-specialist"
+TITLE = "Under 16: paediatric specialist advice on vitamin B12"
+HOOKS = ("patient-view", "order-select", "order-sign")
+TRIGGER = (
+    "Under `age_min_adult` and any of: an adult-dose card would fire for the record as at chart "
+    "open (b12-neuro-untreated, b12-deficiency-untreated, bariatric-prophylaxis, "
+    "vegan-diet-supplement, pernicious-anaemia-oral, the treatment branch of ileal-resection); "
+    "another card in the response had its B12 regimen dropped by the under-16 guard; a B12 "
+    "product is drafted; B12 is indeterminate."
+)
+INDICATOR = (
+    "info; warning when it replaces a warning card or the dropped regimen of a critical or "
+    "warning card; critical when it replaces b12-neuro-untreated."
+)
+SUGGESTS = (
+    "None by default; a referral ServiceRequest only when the site sets "
+    "`paediatric_referral_code` (no code was sourced)."
+)
+SOURCES = ("S-NG239",)
+SETTINGS = ("age_min_adult", "paediatric_referral_code")
+
+# The adult-dose group of §7.0, with the advice each card would give, in words without doses.
+ADULT_DOSE_GROUP = (
+    (b12_neuro_untreated, "urgent parenteral B12 replacement with urgent neurology and "
+     "haematology advice"),
+    (b12_deficiency_untreated, "B12 replacement, lifelong if the cause cannot be reversed"),
+    (bariatric_prophylaxis, "a lifelong B12 supplement after bariatric surgery"),
+    (vegan_diet_supplement, "a reliable B12 source for the diet"),
+    (pernicious_anaemia_oral, "parenteral maintenance instead of oral or nasal B12"),
+    (ileal_resection, "empirical parenteral B12 maintenance after ileal resection"),
+)  # fmt: skip
+
+
+def replaced_cards(facts: Facts, silenced: Collection[str] = ()) -> list[tuple[Card, str]]:
+    """Return the adult-dose cards the record would raise for an adult at chart open."""
+    adult = facts.adult_view()
+    if maintenance_overdue.overdue(adult) is not None:  # a lapsed course replaces them (§7.17)
+        silenced = {*silenced, b12_neuro_untreated.RULE_ID, b12_deficiency_untreated.RULE_ID}
+    found = []
+    for module, advice in ADULT_DOSE_GROUP:
+        if module.RULE_ID in silenced:
+            continue
+        if module is ileal_resection and not ileal_resection.treatment_branch(facts):
+            continue  # the monitoring branch still fires for children (§7.14)
+        found += [(card, advice) for card in module.evaluate(adult)]
+    if any(card.rule_id == b12_neuro_untreated.RULE_ID for card, _ in found):
+        found = [(c, a) for c, a in found if c.rule_id != b12_deficiency_untreated.RULE_ID]
+    return found
+
+
+def evaluate(
+    facts: Facts, dropped: Sequence[Card] = (), silenced: Collection[str] = ()
+) -> list[Card]:
+    """Return the specialist-advice card for a child, or nothing.
+
+    Args:
+        facts: the request's facts.
+        dropped: cards of this response whose B12 regimen the under-16 guard removed.
+        silenced: rule ids another card of the response replaces (they count as not firing).
+    """
+    if not facts.is_child:
+        return []
+    replaced = replaced_cards(facts, silenced)
+    drafted = [d for d in facts.drafts if d.is_b12]
+    indeterminate = facts.b12_status is B12Status.INDETERMINATE
+    if not (replaced or dropped or drafted or indeterminate):
+        return []
+    indicator = Indicator.INFO
+    if any(card.rule_id == b12_neuro_untreated.RULE_ID for card, _ in replaced):
+        indicator = Indicator.CRITICAL
+    elif any(c.indicator is Indicator.WARNING for c, _ in replaced) or any(
+        c.indicator in (Indicator.WARNING, Indicator.CRITICAL) for c in dropped
+    ):
+        indicator = Indicator.WARNING
+    evidence = [f"Age {facts.age_years} years (under {facts.settings.age_min_adult})"]
+    actions = []
+    for card, advice in replaced:
+        actions.append(f"For an adult, this record would call for {advice} ({card.summary}).")
+        evidence += compose.evidence_lines(card)
+    for card in dropped:
+        actions.append(f'The card "{card.summary}" applies; its adult B12 regimen is not shown.')
+    for draft in drafted:
+        evidence.append(f"B12 product drafted: {draft.describe()}")
+    if indeterminate and facts.b12_first_line is not None:
+        evidence.append(f"{facts.b12_first_line.describe()} (indeterminate)")
+    evidence = list(dict.fromkeys(evidence))
+    actions += [
+        "Seek paediatric specialist advice on investigation and B12 dosing: NG239 covers people "
+        "over 16, and paediatric regimens are outside this service.",
+    ]
+    offers = []
+    code = facts.settings.paediatric_referral_code.split("|")
+    if len(code) >= 2 and all(code[:2]):
+        offers.append(compose.site_referral(facts, code, urgent=indicator is Indicator.CRITICAL))
+    anchors = [c.rule_id for c, _ in replaced] + [c.uuid for c in dropped]
+    anchors += [d.ref for d in drafted] + compose.b12_evidence_refs(facts)
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            indicator,
+            "Under 16 with a B12 finding: seek paediatric specialist advice (adult doses not "
+            "suggested)",
+            compose.detail(evidence, actions, [], ["S-NG239"]),
+            anchors,
+            "S-NG239",
+            offers,
+        )
+    ]

@@ -1,0 +1,99 @@
+"""R16 `pernicious-anaemia-oral`: pernicious anaemia or gastrectomy on oral (or nasal) B12 only.
+
+clinical-rules §7.16. US labels call oral therapy not dependable in pernicious anaemia and keep
+nasal cyanocobalamin for maintenance without nervous-system involvement [V] S-FDA-CN, S-FDA-OH;
+UK guidance allows high-dose oral maintenance in selected adherent patients [V] S-BSH rec 5
+(setting `allow_oral_in_PA`); maintenance regimens [V2] S-US-DOSE, S-BNF.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import Facts
+from cards.facts import Order
+from cards.medications import Route
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "pernicious-anaemia-oral"
+TITLE = "Pernicious anaemia treated with oral or nasal B12 only"
+HOOKS = ("patient-view", "order-select", "order-sign")
+TRIGGER = (
+    "Pernicious anaemia (or positive intrinsic factor antibodies) or gastrectomy, and the only "
+    "current B12 (active, or drafted in order hooks) is oral, or nasal with a neurological "
+    "history; 16 or over; not when `allow_oral_in_PA` is on and the oral dose is at least "
+    "`allow_oral_min_daily_mg` a day. Order hooks: a focused oral/nasal B12 draft."
+)
+INDICATOR = "warning."
+SUGGESTS = "The profile's IM maintenance regimen (every 2 months after neurological involvement)."
+SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-US-DOSE", "S-BSH")
+SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg")
+
+
+def _current(facts: Facts) -> list[Order]:
+    """Return the current B12 orders: active, plus drafts in order hooks."""
+    return [o for o in facts.orders if o.is_b12 and (o.active or (o.draft and facts.is_order_hook))]
+
+
+def _flagged(facts: Facts, current: list[Order]) -> list[Order]:
+    """Return the oral (or nasal, with neuro history) orders when nothing parenteral is current."""
+    if not current or facts.on_parenteral_b12_record:
+        return []
+    if any(o.route.parenteral or o.route is Route.UNKNOWN for o in current):
+        return []
+    flagged = [
+        o
+        for o in current
+        if o.route is Route.ORAL or (o.route is Route.NASAL and facts.neuro_history)
+    ]
+    s = facts.settings
+    if s.allow_oral_in_PA and all(
+        o.route is Route.ORAL and o.daily_mg is not None and o.daily_mg >= s.allow_oral_min_daily_mg
+        for o in flagged
+    ):
+        return []
+    return flagged
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return a warning when a lifelong malabsorption cause is treated by mouth or nose only."""
+    if not (facts.pernicious_anaemia or facts.gastrectomy) or facts.is_child:
+        return []
+    current = _current(facts)
+    if facts.is_order_hook and not any(o.focus for o in current):
+        return []
+    flagged = _flagged(facts, current)
+    if not flagged:
+        return []
+    causes = [f"Pernicious anaemia: {f.describe()}" for f in facts.pernicious_anaemia]
+    causes += [f"Gastrectomy: {f.describe()}" for f in facts.gastrectomy]
+    evidence = causes + [f"Current B12: {o.describe()}" for o in flagged]
+    evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
+    chosen = compose.maintenance_regimen(facts)
+    actions = [
+        f"Consider IM maintenance: {chosen.words}. {compose.guideline(facts)}",
+        "Therapy is lifelong. US labels describe oral therapy as not dependable in pernicious "
+        "anaemia and restrict nasal cyanocobalamin to maintenance without nervous-system "
+        "involvement.",
+        "UK guidance allows high-dose oral maintenance for selected adherent patients (a site "
+        "option).",
+    ]
+    refs = [f.ref for f in (*facts.pernicious_anaemia, *facts.gastrectomy) if f.ref]
+    refs += [o.ref for o in flagged if o.ref]
+    route = "nasal" if all(o.route is Route.NASAL for o in flagged) else "oral"
+    anaemia = compose.spelling(facts, "anaemia", "anemia")
+    cause = f"Pernicious {anaemia}" if facts.pernicious_anaemia else "Gastrectomy"
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.WARNING,
+            f"{cause} on {route} B12 only: {route} therapy is not dependable; consider IM",
+            compose.detail(evidence, actions, [], ["S-FDA-CN", "S-FDA-OH", "S-BSH"]),
+            refs,
+            "S-FDA-CN",
+            [compose.offer_regimen(facts, chosen, refs)],
+        )
+    ]

@@ -1,0 +1,119 @@
+"""R18 `pregnancy-b12`: B12 in pregnancy and breastfeeding.
+
+clinical-rules §7.18. Total B12 falls in pregnancy and can look deficient when stores are adequate;
+prefer holoTC or confirm with MMA; review at about 1 month when treating; infants breastfed by
+deficient or vegan mothers are at risk [V] S-BNSSG, [V2] S-NG239.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards.facts import B12Status
+from cards.facts import Facts
+from cards.labs import Klass
+from cards.model import Card
+from cards.model import Indicator
+from cards.units import Analyte
+
+
+RULE_ID = "pregnancy-b12"
+TITLE = "Vitamin B12 in pregnancy and breastfeeding"
+HOOKS = ("patient-view", "order-select", "order-sign")
+TRIGGER = (
+    "(a) Pregnant (a pregnancy Condition within `pregnancy_max_weeks`), B12-deficient and not on "
+    "B12; else (b) pregnant with a total-B12 test drafted or a deficient or indeterminate "
+    "total-B12 result; (c) breastfeeding with B12 deficiency or a vegan diet. Order hooks: a "
+    "focused B12/holoTC test draft. One card per patient: the first branch that holds."
+)
+INDICATOR = "warning for (a); info for (b) and (c)."
+SUGGESTS = (
+    "(a), (b): MMA (optional) when no MMA or holoTC result exists. The treatment suggestion "
+    "stays with the deficiency cards."
+)
+SOURCES = ("S-BNSSG", "S-NG239")
+SETTINGS = ("pregnancy_max_weeks", "review_interval_weeks_pregnant")
+
+
+def _branch(facts: Facts) -> str:
+    first = facts.b12_first_line
+    total_low = (
+        first is not None
+        and first.analyte is Analyte.B12
+        and first.klass in (Klass.LOW, Klass.INDETERMINATE)
+    )
+    if facts.pregnant and facts.b12_deficient and not facts.on_any_b12:
+        return "a"
+    if facts.pregnant and (facts.drafted_tests("b12") or total_low):
+        return "b"
+    if facts.breastfeeding and (facts.b12_deficient or facts.vegan):
+        return "c"
+    return ""
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return one card for the first branch that holds (§7.18)."""
+    if facts.is_order_hook and not facts.drafted_tests("b12", "holotc", focus_only=True):
+        return []
+    branch = _branch(facts)
+    if not branch:
+        return []
+    anaemia = compose.spelling(facts, "anaemia", "anemia")
+    refs = compose.b12_evidence_refs(facts)
+    evidence: list[str] = []
+    if branch in ("a", "b"):
+        evidence += [f"Pregnancy: {f}" for f in compose.pregnancy_lines(facts)]
+    else:
+        evidence += [f"Breastfeeding: {f.describe()}" for f in facts.breastfeeding]
+        evidence += [f"Diet: {f.describe()}" for f in facts.vegan]
+    evidence += compose.b12_evidence(facts)
+    evidence += [f"B12 test drafted: {t.name}" for t in facts.drafted_tests("b12", "holotc")]
+    weeks = facts.settings.review_interval_weeks_pregnant
+    if branch == "a":
+        indicator = Indicator.WARNING
+        summary = (
+            "Pregnant with low B12 and no treatment: confirm if unclear, but do not delay treatment"
+        )
+        actions = [
+            "Total B12 falls in pregnancy and can look deficient when stores are adequate; "
+            "confirm with holoTC or MMA when unclear, but do not delay treatment.",
+            f"If treating, review at about {weeks} weeks.",
+        ]
+    elif branch == "b":
+        indicator = Indicator.INFO
+        summary = "Pregnancy lowers total B12: interpret with care; holoTC or MMA confirm better"
+        actions = [
+            "Total B12 falls in pregnancy and can look deficient when stores are adequate; "
+            "prefer holoTC, or confirm with MMA when the result is unclear.",
+            "Routine prenatal folic acid is not blocked when B12 is normal or treated.",
+        ]
+    else:
+        indicator = Indicator.INFO
+        summary = "Breastfeeding with B12 deficiency or a vegan diet: the infant may be at risk"
+        actions = [
+            "Infants breastfed by mothers with B12 deficiency or a vegan diet are at risk of "
+            "deficiency: make sure the mother has a reliable B12 source and consider the "
+            "infant's B12 status (feeding, growth, development, " + anaemia + ").",
+        ]
+    offers = []
+    if branch in ("a", "b") and facts.mma is None and facts.holotc_used is None:
+        first = facts.b12_first_line
+        if (first is None or first.analyte is not Analyte.HOLOTC) and not facts.drafted_tests(
+            "mma"
+        ):
+            offers.append(compose.lab_test(facts, "mma", refs))
+    if facts.b12_status is B12Status.UNKNOWN and branch == "c" and not facts.b12_deficient:
+        offers.append(compose.lab_test(facts, "b12", refs))
+    refs += [f.ref for f in (*facts.breastfeeding, *facts.vegan) if f.ref]
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            indicator,
+            summary,
+            compose.detail(evidence, actions, [], ["S-BNSSG", "S-NG239"]),
+            refs + [branch],
+            "S-BNSSG",
+            offers,
+        )
+    ]

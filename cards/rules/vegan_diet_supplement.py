@@ -1,0 +1,68 @@
+"""R15 `vegan-diet-supplement`: a vegan or vegetarian diet without a reliable B12 source.
+
+clinical-rules §7.15. Adult preventive options: at least 10 micrograms daily, or 2000 micrograms
+weekly, or fortified foods giving at least 3 micrograms a day [V2] S-VEGAN; a dietary deficiency
+can usually be treated orally [V2] S-CKS. The seed's 250-350 micrograms daily is [U], a site option.
+"""
+
+from __future__ import annotations
+
+from cards import compose
+from cards import orders
+from cards.facts import Facts
+from cards.facts import Hook
+from cards.model import Card
+from cards.model import Indicator
+
+
+RULE_ID = "vegan-diet-supplement"
+TITLE = "Vegan or vegetarian diet and vitamin B12"
+HOOKS = ("patient-view",)
+TRIGGER = (
+    "A vegan or vegetarian diet on record (codes, or text not negated), no B12-containing "
+    "product on any list (a multivitamin with B12 counts), not B12-deficient, 16 or over."
+)
+INDICATOR = "info."
+SUGGESTS = (
+    "Oral cyanocobalamin by `vegan_regimen`: weekly-2000 (2000 micrograms weekly), daily-10 "
+    "(at least 10 micrograms daily) or seed (250-350 micrograms daily, [U] site option)."
+)
+SOURCES = ("S-VEGAN", "S-CKS")
+SETTINGS = ("vegan_regimen",)
+
+_TEMPLATES = {"weekly-2000": "MR-VEGAN", "daily-10": "MR-VEGAN-DAILY", "seed": "MR-VEGAN-SEED"}
+
+
+def evaluate(facts: Facts) -> list[Card]:
+    """Return an info card advising a reliable B12 source for a vegan or vegetarian diet."""
+    if facts.hook is not Hook.PATIENT_VIEW or not facts.vegan:
+        return []
+    if facts.b12_deficient or facts.is_child or facts.on_any_b12:
+        return []
+    if any(o.active and (o.is_b12 or o.medication.b12_in_combination) for o in facts.orders):
+        return []
+    chosen = orders.REGIMENS[_TEMPLATES[facts.settings.vegan_regimen]]
+    refs = [f.ref for f in facts.vegan if f.ref]
+    evidence = [f"Diet: {f.describe()}" for f in facts.vegan]
+    actions = [
+        f"Advise a reliable B12 source: {chosen.words}.",
+        "Adult preventive options: at least 10 micrograms daily from a supplement, or 2000 "
+        "micrograms weekly, or fortified foods giving at least 3 micrograms a day.",
+        "A dietary deficiency can usually be treated by mouth.",
+    ]
+    caveats = []
+    if facts.settings.vegan_regimen == "seed":
+        caveats.append("The 250-350 micrograms daily regimen is a site option, not guideline text.")
+    return [
+        compose.card(
+            facts,
+            RULE_ID,
+            TITLE,
+            Indicator.INFO,
+            "Vegan or vegetarian diet and no B12 supplement recorded: advise a reliable B12 source",
+            compose.detail(evidence, actions, caveats, ["S-VEGAN", "S-CKS"]),
+            refs,
+            "S-VEGAN",
+            [compose.offer_regimen(facts, chosen, refs)],
+        )
+    ]
