@@ -73,6 +73,20 @@ def guideline(facts: Facts) -> str:
     return "Regimen as in the BNF and NICE guidance (BNF / NICE NG239, CKS)."
 
 
+def regimen_words(facts: Facts, chosen: orders.Regimen) -> str:
+    """Return a regimen in words with the guideline it follows; never an adult dose for a child.
+
+    Cards that still fire for children (folate-before-b12, nitrous-oxide, maintenance-overdue,
+    cyanocobalamin-safety) name the treatment without a dose (§7.0 under-16 guard).
+    """
+    if facts.is_child:
+        return (
+            "B12 at a dose set with paediatric specialist advice (adult doses are not shown "
+            f"under {facts.settings.age_min_adult})."
+        )
+    return f"{chosen.words}. {guideline(facts)}"
+
+
 def regimen_source(facts: Facts) -> str:
     """Return the source tag of regimen cards: S-CKS in uk, S-FDA-CN in us (§7.0)."""
     return "S-FDA-CN" if facts.profile is Profile.US else "S-CKS"

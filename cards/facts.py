@@ -249,7 +249,7 @@ class Facts:
     b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
     mma_recent: LabResult | None = None  # latest usable MMA within b12_recent_days
     on_maintenance_regimen: bool = False
-    last_b12_request: tuple[date, str] | None = None  # (authoredOn, ref) of the latest B12 request
+    last_b12_request: Dose | None = None  # the latest B12 request, dated by its authoredOn
 
     @property
     def is_child(self) -> bool:
@@ -529,7 +529,7 @@ class _OrderHistory:
     doses: list[Dose] = field(default_factory=list)
     metformin: list[Order] = field(default_factory=list)
     acid_suppressants: list[Order] = field(default_factory=list)
-    b12_requests: list[tuple[date, str]] = field(default_factory=list)
+    b12_requests: list[Dose] = field(default_factory=list)
 
 
 def _read_orders(
@@ -588,7 +588,9 @@ def _read_orders(
                 and start is not None
                 and status in ("active", "completed", "stopped", "on-hold")
             ):
-                history.b12_requests.append((start, reference))
+                history.b12_requests.append(
+                    Dose(start, medication.b12, route, reference, "prescription")
+                )
         if not draft and start is not None and (active or dose_dates or status == "stopped"):
             if medication.metformin:
                 history.metformin.append(order)
@@ -1026,7 +1028,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         b12_recent=labs.current(results, [Analyte.B12, Analyte.HOLOTC], since=recent_since),
         mma_recent=labs.current(results, [Analyte.MMA], since=recent_since),
         on_maintenance_regimen=on_maintenance,
-        last_b12_request=max(history.b12_requests) if history.b12_requests else None,
+        last_b12_request=max(history.b12_requests, key=lambda d: d.when, default=None),
     )
 
 

@@ -144,7 +144,10 @@ def fmt_number(value: float) -> str:
     """Return a number without float noise: 0.55, 142, 129."""
     if abs(value) >= 100:
         return f"{value:.0f}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.3g}".rstrip("0").rstrip(".")
+    text = f"{value:.3g}"
+    if "." in text and "e" not in text:
+        text = text.rstrip("0").rstrip(".")  # 2.50 -> 2.5, never 40 -> 4
+    return text
 
 
 @dataclass(frozen=True, slots=True)

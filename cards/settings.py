@@ -25,7 +25,7 @@ class Profile(StrEnum):
 class Settings:
     """Every tunable number the rules use; frozen so a rule cannot change it."""
 
-    profile: Profile = Profile.UK
+    profile: Profile = Profile.UK  # §8: uk (BNF/NICE, the default) or us (FDA label / AAFP)
 
     # §5 default bands, used only when neither the lab flag nor its range decides (§4.2).
     b12_deficient_below_pg_ml: float = 180.0  # [V2] S-NG239, S-AAFP25
@@ -59,9 +59,7 @@ class Settings:
     potassium_watch_hours: int = 48  # [V] S-FDA-CN
     hypokalaemia_window_hours: int = 72  # §4.3 default
     hypokalaemia_card_days: int = 14  # §7.6: T ≤ start + 14 days
-    hypokalaemia_baseline_days: int = (
-        7  # §7.6 (b): low potassium in the 7 days before an OSign start
-    )
+    hypokalaemia_baseline_days: int = 7  # §7.6 (b): low potassium before an OSign start
     response_first_day: int = 5  # [V] S-FDA-CN: days 5–7
     response_warning_day: int = 7  # [V] S-FDA-CN
     response_last_day: int = 28  # §4.3 default
@@ -101,28 +99,27 @@ class Settings:
     infant_max_age_years: int = 1  # §7.19 infant branch, §7.22 (c): under 1 year
 
     # Options (clinical-rules §2, §4.2, §7.3).
-    use_lab_reference_first: bool = True
-    indeterminate_band_over_lab_normal: bool = True
-    e53_8_requires_b12_text: bool = True
+    use_lab_reference_first: bool = True  # §4.2: lab flag, then lab range; off only in tests
+    indeterminate_band_over_lab_normal: bool = True  # §4.2: lab-normal B12 <= 350 stays grey
+    e53_8_requires_b12_text: bool = True  # §2.4: E53.8 counts only when it names B12
     z90_49_requires_ileal_text: bool = True  # §2.4: Z90.49 is not ileum-specific
-    match_icd10_who: bool = False  # [U]
-    neuro_include_depression: bool = False
-    treat_folinic_as_folate: bool = False
-    treat_methylfolate_as_folate: bool = False
-    assume_folic_acid_in_prenatal_text: bool = True
-    assume_folic_acid_in_multivitamin_text: bool = False
-    combination_b12_counts_as_treatment: bool = False
-    folate_unknown_b12_mode: str = "always"  # or "macrocytosis-only"
-    folate_exemptions: tuple[str, ...] = ("methotrexate", "pemetrexed", "prenatal")
-    oral_first_non_neuro: bool = False
+    match_icd10_who: bool = False  # §2.1 [U]: read WHO ICD-10 codes as ICD-10-CM
+    neuro_include_depression: bool = False  # §2.4: depression 35489007 as a neuro finding
+    treat_folinic_as_folate: bool = False  # §2.5: folinic acid counts as folic acid (§10.3)
+    treat_methylfolate_as_folate: bool = False  # §2.5: L-methylfolate counts as folic acid
+    assume_folic_acid_in_prenatal_text: bool = True  # §2.7: "prenatal vitamin" holds folic acid
+    assume_folic_acid_in_multivitamin_text: bool = False  # §2.7: plain "multivitamin" text
+    combination_b12_counts_as_treatment: bool = False  # §2.7: multivitamin B12 as treatment
+    folate_unknown_b12_mode: str = "always"  # §7.3: or "macrocytosis-only"
+    folate_exemptions: tuple[str, ...] = ("methotrexate", "pemetrexed", "prenatal")  # §7.3
+    oral_first_non_neuro: bool = False  # §8: oral first line (uk S-CKS dietary; us S-AAFP17)
     allow_oral_in_PA: bool = False  # noqa: N815 - clinical-rules name; BSH rec 5 [V] (selected)
     bariatric_regimen: str = "oral-1000"  # or "im-monthly" (§7.13; S-AAFP17, S-ASMBS)
     vegan_regimen: str = "weekly-2000"  # or "daily-10", "seed" [U] (§7.15; S-VEGAN [V2])
     ileal_length_code: str = ""  # "system|code" of a resection-length Observation [U], site-set
     paediatric_referral_code: str = ""  # "system|code|display" [U]: none sourced (§2.6)
-    infant_maternal_linkage: bool = False  # §7.19 infant branch: site-specific, off by default
     cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
-    plausibility_guard: bool = True
+    plausibility_guard: bool = True  # §3 [U]: values outside plausible ranges are unusable
 
     @property
     def review_interval_weeks(self) -> int:

@@ -117,6 +117,16 @@ _ALL = (
         "https://mlabs.umich.edu/tests/homocysteine-total-plasma",
     ),
     Reference(
+        "S-COCH",
+        "Cochrane review: oral versus IM vitamin B12 (Wang et al., 2018)",
+        "https://doi.org/10.1002/14651858.CD004655.pub3",
+    ),
+    Reference(
+        "S-LC-FOL",
+        "Labcorp: folate, RBC and serum",
+        "https://labcorp.com/tests/285700/folate-rbc-and-serum",
+    ),
+    Reference(
         "S-PDDI",
         "HL7 PDDI-CDS implementation guide (value sets)",
         "https://build.fhir.org/ig/HL7/PDDI-CDS/",

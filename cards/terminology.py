@@ -11,6 +11,7 @@ ICD-10-CM row ending in `*` matches every code that starts with its stem.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
+
+from cards.errors import ValueSetError
 
 
 # Code system URIs (clinical-rules §2.1).
@@ -47,10 +50,6 @@ _ICD_SYSTEMS = frozenset({ICD10CM, ICD10_WHO})
 _STEM = "*"
 _NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
 _ORDER_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-
-
-class ValueSetError(ValueError):
-    """A value set file that cannot be used; the message names the file, the line and the fix."""
 
 
 def normalise_code(system: str, code: str) -> str:
@@ -220,12 +219,27 @@ class ValueSet:
         return ValueSet(f"{self.name}|{other.name}", self.codes + extra)
 
 
-def load(name: str, directory: Path | None = None) -> ValueSet:
+SITE_DIRECTORY_ENV: Final = "B12CDS_VALUE_SET_DIR"
+
+
+def site_directory() -> Path | None:
+    """Return the folder of site value-set extensions (`B12CDS_VALUE_SET_DIR`), if set.
+
+    A site adds its own codes (a local eGFR code, a Cyanokit code, dm+d VMPs) by putting a CSV
+    with the same name and columns as a packaged set in this folder: its rows are added to the
+    packaged rows, which stay as the floor (clinical-rules §2.1). It is read once, at start.
+    """
+    value = os.environ.get(SITE_DIRECTORY_ENV, "").strip()
+    return Path(value) if value else None
+
+
+def load(name: str, directory: Path | None = None, site: Path | None = None) -> ValueSet:
     """Return the value set in `<name>.csv`, after checking every row.
 
     Args:
         name: the value set name, which is also the file name without `.csv`.
         directory: read the file from this folder instead of the `cards.valuesets` package.
+        site: a folder of site extensions; `<site>/<name>.csv`, when present, adds its rows.
 
     Raises:
         ValueSetError: the file is missing or wrong; the message names the file and line and
@@ -233,17 +247,21 @@ def load(name: str, directory: Path | None = None) -> ValueSet:
     """
     label, text = _read(name, directory)
     codes: list[Code] = []
-    first_line: dict[tuple[str, str], int] = {}
-    for lineno, values in _rows(label, text, COLUMNS):
-        row = _code(label, lineno, values)
-        key = (row.system, normalise_code(row.system, row.code))
-        if key in first_line:
-            raise ValueSetError(
-                f"{label} line {lineno}: duplicate code {row.code} in {row.system} "
-                f"(first on line {first_line[key]}); delete one of the two rows"
-            )
-        first_line[key] = lineno
-        codes.append(row)
+    first_line: dict[tuple[str, str], str] = {}
+    sources = [(label, text)]
+    if site is not None and (site / f"{name}.csv").is_file():
+        sources.append(_read(name, site))
+    for file_label, file_text in sources:
+        for lineno, values in _rows(file_label, file_text, COLUMNS):
+            row = _code(file_label, lineno, values)
+            key = (row.system, normalise_code(row.system, row.code))
+            if key in first_line:
+                raise ValueSetError(
+                    f"{file_label} line {lineno}: duplicate code {row.code} in {row.system} "
+                    f"(first in {first_line[key]}); delete one of the two rows"
+                )
+            first_line[key] = f"{file_label} line {lineno}"
+            codes.append(row)
     if not codes:
         raise ValueSetError(f"{label}: no codes; add at least one [V] or [V2] row")
     if not any(row.verified for row in codes) and name not in TEXT_RULE_ONLY_SETS:
@@ -252,6 +270,21 @@ def load(name: str, directory: Path | None = None) -> ValueSet:
             "add a V or V2 code, or add the set to TEXT_RULE_ONLY_SETS if a §2.7 text rule backs it"
         )
     return ValueSet(name, tuple(codes))
+
+
+def check_site_directory(site: Path | None, known: Iterable[str]) -> None:
+    """Refuse a site folder that is missing or holds a file no packaged value set is named after."""
+    if site is None:
+        return
+    if not site.is_dir():
+        raise ValueSetError(f"{SITE_DIRECTORY_ENV}={site}: not a folder")
+    names = set(known)
+    for path in sorted(site.glob("*.csv")):
+        if path.stem not in names:
+            raise ValueSetError(
+                f"{path}: no packaged value set is named {path.stem!r}; a site file extends a "
+                f"packaged set and takes its name (one of: {', '.join(sorted(names))})"
+            )
 
 
 def load_order_codes(directory: Path | None = None) -> Mapping[str, Code]:
@@ -385,39 +418,42 @@ def _without(name: str, source: ValueSet, dropped: Iterable[str]) -> ValueSet:
     return ValueSet(name, tuple(row for row in source.codes if row.code not in dropped))
 
 
+# Site extensions, read once at start (`B12CDS_VALUE_SET_DIR`); see `site_directory`.
+_SITE: Final = site_directory()
+
 # --- Laboratory value sets (clinical-rules §2.2, all LOINC) -----------------------------------
 
 # Total serum/plasma cobalamin, mass and molar units; the first-line B12 test.
 # Source: 2132-9 [V] S-ARUP-B12, S-LOINC3, MIMIC; 14685-2 [V] S-LOINC1 (16695-9 is whole blood).
-SERUM_B12: Final = load("b12-serum-loinc")
+SERUM_B12: Final = load("b12-serum-loinc", site=_SITE)
 
 # Holotranscobalamin ("active B12"), the other first-line test.
 # Source: 72160-5 [V2] S-HOLO.
-HOLOTC: Final = load("holotc-loinc")
+HOLOTC: Final = load("holotc-loinc", site=_SITE)
 
 # Methylmalonic acid, serum/plasma (functional test).
 # Source: 13964-2 [V] S-LOINC1, S-MAYO-MMA.
-MMA: Final = load("mma-loinc")
+MMA: Final = load("mma-loinc", site=_SITE)
 
 # Urine MMA/creatinine; no default band, so only the lab's flag or range classifies it.
 # Source: 13776-0, 13775-2 [V2] LOINC-C.
-MMA_URINE: Final = load("mma-urine-loinc")
+MMA_URINE: Final = load("mma-urine-loinc", site=_SITE)
 
 # Total homocysteine, serum/plasma (functional test).
 # Source: 13965-9, 2428-1 [V] S-LOINC1, S-LOINC2, S-ARUP-HCY (2155-0 is not homocysteine).
-HOMOCYSTEINE: Final = load("homocysteine-loinc")
+HOMOCYSTEINE: Final = load("homocysteine-loinc", site=_SITE)
 
 # Serum/plasma folate.
 # Source: 2284-8, 14732-2 [V] S-LOINC1, S-LOINC2, S-LOINC3.
-FOLATE_SERUM: Final = load("folate-serum-loinc")
+FOLATE_SERUM: Final = load("folate-serum-loinc", site=_SITE)
 
 # Red-cell folate (its own threshold).
 # Source: 2283-0 [V] S-ARUP-FOL; 14731-4 [V] S-LOINC1 (15152-2 is bilirubin).
-FOLATE_RBC: Final = load("folate-rbc-loinc")
+FOLATE_RBC: Final = load("folate-rbc-loinc", site=_SITE)
 
 # Whole-blood/haemolysate folate; lab flag or range only.
 # Source: 2282-2 [V2] S-LC-FOL; 25415-1 [V] S-LOINC1.
-FOLATE_BLOOD: Final = load("folate-blood-loinc")
+FOLATE_BLOOD: Final = load("folate-blood-loinc", site=_SITE)
 
 # `folate-loinc`: every folate test (no CSV of its own); rules use the three parts above.
 # Source: clinical-rules §2.2, union of the three folate sets.
@@ -425,31 +461,31 @@ FOLATE_ANY: Final = ValueSet("folate-loinc", (FOLATE_SERUM | FOLATE_RBC | FOLATE
 
 # Potassium in serum, plasma or blood (red-cell potassium 2824-1 deliberately left out).
 # Source: ten codes [V] S-PDDI (2823-3 also S-LOINC1).
-POTASSIUM: Final = load("potassium-loinc")
+POTASSIUM: Final = load("potassium-loinc", site=_SITE)
 
 # Haemoglobin.
 # Source: 718-7 [V] S-LOINC1, S-CBC.
-HAEMOGLOBIN: Final = load("haemoglobin-loinc")
+HAEMOGLOBIN: Final = load("haemoglobin-loinc", site=_SITE)
 
 # Haematocrit.
 # Source: 4544-3, 20570-8 [V] S-LOINC1, S-ARUP-FOL.
-HAEMATOCRIT: Final = load("haematocrit-loinc")
+HAEMATOCRIT: Final = load("haematocrit-loinc", site=_SITE)
 
 # Mean cell volume.
 # Source: 787-2, 30428-7 [V] S-LOINC1, S-CBC.
-MCV: Final = load("mcv-loinc")
+MCV: Final = load("mcv-loinc", site=_SITE)
 
 # Reticulocytes (% family and 14196-0 count; no conversion between them).
 # Source: four codes [V] S-LOINC1.
-RETICULOCYTES: Final = load("reticulocyte-loinc")
+RETICULOCYTES: Final = load("reticulocyte-loinc", site=_SITE)
 
 # eGFR (MDRD family); renal impairment is read from eGFR, not from conditions.
 # Source: 33914-3 [V] S-LOINC1, S-PDDI; 50044-7, 48642-3, 48643-1 [V] S-PDDI.
-EGFR: Final = load("egfr-loinc")
+EGFR: Final = load("egfr-loinc", site=_SITE)
 
 # Intrinsic factor antibodies; a positive result marks pernicious anaemia.
 # Source: four codes [V2] LOINC-C, S-MAYO-IF, MAYO/AMS (5140-4 is invalid).
-INTRINSIC_FACTOR_AB: Final = load("intrinsic-factor-ab-loinc")
+INTRINSIC_FACTOR_AB: Final = load("intrinsic-factor-ab-loinc", site=_SITE)
 
 # Every laboratory set of clinical-rules §2.2, in document order.
 LABORATORY_SETS: Final = (
@@ -481,15 +517,15 @@ OBSERVATION_LOINC_CODES: Final[tuple[str, ...]] = tuple(
 # B12 deficiency with or without anaemia; E53.8 counts only when its text names B12/cobalamin
 # (setting `e53_8_requires_b12_text`, text rule `cards.text.B12_TEXT_WORDS`).
 # Source: SNOMED [V] S-CORE, S-PEDS, GMSDE, VSAC-C; ICD-10-CM D51*, E53.8 [V] S-ICD.
-B12_DEFICIENCY_CONDITIONS: Final = load("b12-deficiency-conditions")
+B12_DEFICIENCY_CONDITIONS: Final = load("b12-deficiency-conditions", site=_SITE)
 
 # Pernicious anaemia (also marked by a positive intrinsic factor antibody).
 # Source: 84027009, 234361004 [V] S-CORE, S-PEDS, GMSDE; D51.0 [V] S-ICD.
-PERNICIOUS_ANAEMIA_CONDITIONS: Final = load("pernicious-anaemia-conditions")
+PERNICIOUS_ANAEMIA_CONDITIONS: Final = load("pernicious-anaemia-conditions", site=_SITE)
 
 # Megaloblastic and macrocytic anaemia.
 # Source: SNOMED [V] S-CORE; D52.1, D52.9, D53.1 [V] S-ICD.
-MEGALOBLASTIC_ANAEMIA_CONDITIONS: Final = load("megaloblastic-anaemia-conditions")
+MEGALOBLASTIC_ANAEMIA_CONDITIONS: Final = load("megaloblastic-anaemia-conditions", site=_SITE)
 
 # The coded `anaemia` fact: megaloblastic set, the anaemia members of b12-deficiency-conditions
 # (all rows but 190634004, 237934001, 1186880002, 420920007 and E53.8) and pernicious anaemia.
@@ -509,69 +545,69 @@ ANAEMIA_CONDITIONS: Final = ValueSet(
 
 # Findings compatible with B12 neurological involvement (non-specific: cards say "possible").
 # Source: SNOMED [V] S-CORE, S-PEDS, VSAC-C, GMSDE, OHDSI-PL (81308009 [V2]); ICD-10-CM [V] S-ICD.
-NEURO_FINDINGS: Final = load("neuro-findings")
+NEURO_FINDINGS: Final = load("neuro-findings", site=_SITE)
 
 # Depressive disorder: joins NEURO_FINDINGS only with setting `neuro_include_depression`.
 # Source: 35489007 [V] S-CORE (clinical-rules §2.4, neuro-findings note).
-DEPRESSION_CONDITIONS: Final = load("depression-conditions")
+DEPRESSION_CONDITIONS: Final = load("depression-conditions", site=_SITE)
 
 # Optic atrophy, for the Leber's caution of cyanocobalamin-safety (plus text "leber").
 # Source: 76976005 [V] S-CORE; H47.22 [U] S-FDA-CN.
-OPTIC_ATROPHY_CONDITIONS: Final = load("optic-atrophy-conditions")
+OPTIC_ATROPHY_CONDITIONS: Final = load("optic-atrophy-conditions", site=_SITE)
 
 # Bariatric surgery, as status conditions or procedures.
 # Source: SNOMED [V] S-CORE, VSAC-C; Z98.84, O99.84* [V] S-ICD.
-BARIATRIC_SURGERY: Final = load("bariatric-surgery")
+BARIATRIC_SURGERY: Final = load("bariatric-surgery", site=_SITE)
 
 # Gastrectomy: irreversible loss of intrinsic factor.
 # Source: 53442002, 49209004 [V] S-CORE; Z90.3 [V] S-ICD.
-GASTRECTOMY: Final = load("gastrectomy")
+GASTRECTOMY: Final = load("gastrectomy", site=_SITE)
 
 # Ileal resection; Z90.49 counts only with ileal text (`cards.text.ILEAL_WORDS`).
 # Source: SNOMED [V] VSAC-C; Z90.49, K90.829 [V] S-ICD.
-ILEAL_RESECTION: Final = load("ileal-resection")
+ILEAL_RESECTION: Final = load("ileal-resection", site=_SITE)
 
 # Crohn's disease of the ileum: context for the ileal-resection card, never a trigger.
 # Source: 38106008 [V] S-CORE; K50.0* [V] S-ICD (clinical-rules §2.4, ileal-resection note).
-CROHNS_ILEUM_CONDITIONS: Final = load("crohns-ileum-conditions")
+CROHNS_ILEUM_CONDITIONS: Final = load("crohns-ileum-conditions", site=_SITE)
 
 # Current pregnancy.
 # Source: 77386006 [V] S-CORE; Z33.1, O99.01*, O99.28x, O99.84x [V] S-ICD.
-PREGNANCY: Final = load("pregnancy")
+PREGNANCY: Final = load("pregnancy", site=_SITE)
 
 # Mother currently breastfeeding.
 # Source: 866041003 [V] S-PEDS; Z39.1 [V] S-ICD.
-BREASTFEEDING: Final = load("breastfeeding")
+BREASTFEEDING: Final = load("breastfeeding", site=_SITE)
 
 # Breastfed infant (context for paediatric-specialist).
 # Source: 169741004 [V] S-CORE.
-BREASTFED_INFANT: Final = load("breastfed-infant")
+BREASTFED_INFANT: Final = load("breastfed-infant", site=_SITE)
 
 # Vegan or vegetarian diet: regime, education and deficiency proxies, plus text (mentions_vegan).
 # Source: 1255165006 [V2] OFF; others [V] VSAC-C, S-PEDS; D51.3 [V] S-ICD.
-VEGAN_VEGETARIAN_DIET: Final = load("vegan-vegetarian-diet")
+VEGAN_VEGETARIAN_DIET: Final = load("vegan-vegetarian-diet", site=_SITE)
 
 # Documented recreational or toxic nitrous oxide exposure (plus text N2O_EXPOSURE_WORDS).
 # Source: F18*, T59.0X* [V] S-ICD; 73891003 [V] S-PEDS.
-NITROUS_OXIDE_EXPOSURE: Final = load("nitrous-oxide-exposure")
+NITROUS_OXIDE_EXPOSURE: Final = load("nitrous-oxide-exposure", site=_SITE)
 
 # Conditions that raise MMA independently of B12.
 # Source: E71.120 [V] S-ICD.
-MMA_CONFOUNDERS: Final = load("mma-confounders")
+MMA_CONFOUNDERS: Final = load("mma-confounders", site=_SITE)
 
 # --- Medication value sets (clinical-rules §2.5) ----------------------------------------------
 
 # Vitamin B12 ingredients (ingredient-level matching).
 # Source: 11248 [V] PGKB, CLAIME; 5514 [V2] PGKB.
-B12_INGREDIENTS: Final = load("b12-ingredients")
+B12_INGREDIENTS: Final = load("b12-ingredients", site=_SITE)
 
 # Hydroxocobalamin and cyanocobalamin products for IM/deep SC use (dm+d ids for recognition only).
 # Source: RxNorm [V] FDA-NDC, S-NDC; dm+d [V]/[V2] GMSDE.
-B12_PRODUCTS_PARENTERAL: Final = load("b12-products-parenteral")
+B12_PRODUCTS_PARENTERAL: Final = load("b12-products-parenteral", site=_SITE)
 
 # Oral (and nasal) B12 products.
 # Source: 309593, 1233038, 446450 [V2] CDSH.
-B12_PRODUCTS_ORAL_NASAL: Final = load("b12-products-oral-nasal")
+B12_PRODUCTS_ORAL_NASAL: Final = load("b12-products-oral-nasal", site=_SITE)
 
 # The hydroxocobalamin rows of the B12 sets (a Cyanokit exclusion candidate; no route = parenteral).
 # Source: clinical-rules §2.5 displays of 5514, 317106 and the three dm+d hydroxocobalamin ampoules.
@@ -596,28 +632,28 @@ MECOBALAMIN: Final = _subset("mecobalamin", (B12_PRODUCTS_ORAL_NASAL,), ("123303
 
 # Folic acid alone or in combinations (309596 is folic acid + liver extract + B12).
 # Source: RxNorm [V]/[V2] PGKB, FDA-NDC, CDSH, S-NDCLIST; dm+d [V] GMSDE.
-FOLATE_PRODUCTS: Final = load("folate-products")
+FOLATE_PRODUCTS: Final = load("folate-products", site=_SITE)
 
 # Reduced folates: not folic acid by default (`treat_folinic_as_folate`,
 # `treat_methylfolate_as_folate`).
 # Source: 6313 [V] PGKB, CPIC; 1025342 [V2] PGKB; 1013623 [V2] CDSH.
-FOLATE_EXEMPT_PRODUCTS: Final = load("folate-exempt-products")
+FOLATE_EXEMPT_PRODUCTS: Final = load("folate-exempt-products", site=_SITE)
 
 # Nitrous oxide ingredient and products (RxNorm 7442 is nitric oxide: excluded).
 # Source: 7486 [V2] PGKB; products [V] S-PEDS.
-NITROUS_OXIDE_PRODUCTS: Final = load("nitrous-oxide-products")
+NITROUS_OXIDE_PRODUCTS: Final = load("nitrous-oxide-products", site=_SITE)
 
 # Metformin.
 # Source: 6809 [V] PGKB, CPIC, CLAIME.
-METFORMIN: Final = load("metformin")
+METFORMIN: Final = load("metformin", site=_SITE)
 
 # Proton pump inhibitors and H2-receptor antagonists (ingredients).
 # Source: [V] S-PDDI, PGKB, ATC-PY.
-ACID_SUPPRESSANTS: Final = load("acid-suppressants")
+ACID_SUPPRESSANTS: Final = load("acid-suppressants", site=_SITE)
 
 # Methotrexate (pemetrexed has no verified code: text only).
 # Source: 6851 [V] PGKB, CPIC, S-PEDS, OHDSI-PL.
-METHOTREXATE: Final = load("methotrexate")
+METHOTREXATE: Final = load("methotrexate", site=_SITE)
 
 # Every medication code of §2.5: a coding in here is "known", so the text fallback of
 # clinical-rules §2.7 (step 4) does not run for it.
@@ -640,19 +676,19 @@ MEDICATION_CODES: Final = ValueSet(
 
 # Intramuscular and subcutaneous routes.
 # Source: 78421000, 34206005 [V] S-ROUTE.
-ROUTE_PARENTERAL: Final = load("route-parenteral")
+ROUTE_PARENTERAL: Final = load("route-parenteral", site=_SITE)
 
 # Intravenous route (still parenteral; raises cyanocobalamin-safety for cyanocobalamin).
 # Source: 47625008 [V] S-ROUTE.
-ROUTE_INTRAVENOUS: Final = load("route-intravenous")
+ROUTE_INTRAVENOUS: Final = load("route-intravenous", site=_SITE)
 
 # Oral route.
 # Source: 26643006 [V] S-ROUTE.
-ROUTE_ORAL: Final = load("route-oral")
+ROUTE_ORAL: Final = load("route-oral", site=_SITE)
 
 # Nasal route.
 # Source: 46713006 [V2] S-ROUTE.
-ROUTE_NASAL: Final = load("route-nasal")
+ROUTE_NASAL: Final = load("route-nasal", site=_SITE)
 
 # Codes written into suggested ServiceRequests, by name (site-replaceable: `order_codes.<name>`);
 # paediatric_referral has no sourced code and is absent.
@@ -665,7 +701,7 @@ ORDER_CODES: Final = load_order_codes()
 # Known mis-mappings (16695-9 whole-blood cobalamin, 15152-2, 2155-0, 5140-4, RxNorm 7442 nitric
 # oxide, SNOMED 183561007 and 300488009): never in a positive set; log and ignore when seen.
 # Source: clinical-rules §2.3 (MIMIC, LOINC-C, S-LOINC1, S-LOINC2, PGKB).
-EXCLUDED_CODES: Final = load("excluded-codes")
+EXCLUDED_CODES: Final = load("excluded-codes", site=_SITE)
 
 # Every positive value set loaded from a CSV, by name (excluded-codes and order-codes are apart).
 VALUE_SETS: Final[Mapping[str, ValueSet]] = MappingProxyType(
@@ -705,3 +741,6 @@ VALUE_SETS: Final[Mapping[str, ValueSet]] = MappingProxyType(
         )
     }
 )
+
+# Every file in the site folder must extend a packaged set (a typo would otherwise be ignored).
+check_site_directory(_SITE, [*VALUE_SETS, EXCLUDED_CODES.name])

@@ -8,20 +8,28 @@ from typing import Any
 
 from flask import Flask
 
-from service import auth
-from service import config
-from service import cors
-from service import discovery
-from service import errors
-from service import feedback
-from service import health
-from service import hooks
-from service import logs
-from service import seams
-
 
 def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
-    """Build the b12-cds application."""
+    """Build the b12-cds application.
+
+    The modules are imported here, not at package import, so that `b12-cds` can report a broken
+    value-set file (loaded with the clinical knowledge) as a one-line start-up error.
+
+    Raises:
+        cards.errors.ValueSetError: a value-set file is wrong; the message names file and line.
+        ValueError: a clinical setting cannot be used; the message names the setting.
+    """
+    from service import auth
+    from service import config
+    from service import cors
+    from service import discovery
+    from service import errors
+    from service import feedback
+    from service import health
+    from service import hooks
+    from service import logs
+    from service import seams
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.DEFAULTS)
     app.config.from_prefixed_env("B12CDS")  # B12CDS_REQUIRE_JWT=false, ...

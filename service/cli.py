@@ -1,4 +1,8 @@
-"""The `b12-cds` command: `serve` (gunicorn) and `evaluate` (offline, no server, no network)."""
+"""The `b12-cds` command: `serve` (gunicorn), `evaluate` (offline), `rules` and `valuesets`.
+
+The clinical knowledge (value sets, rules) is imported when a command runs, so a broken value-set
+file stops every command with one line naming the file and line, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cards.facts import Chart
-from cards.facts import facts_from_fhir
-from cards.model import to_json
-from cards.services import SERVICES
-from cards.services import Service
 from service import config as cfg
-from service.hook_request import HookRequest
+
+
+SERVICE_IDS = ("b12-order-select", "b12-order-sign", "b12-patient-view")  # contract.md
 
 
 def production_app(overrides: dict[str, Any] | None = None) -> Any:
@@ -43,6 +44,10 @@ def production_app(overrides: dict[str, Any] | None = None) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     """Run the production server (gunicorn) on the embedded defaults."""
     from gunicorn.app.base import BaseApplication  # imported here: evaluate does not need it
+
+    import cards.services  # noqa: F401 - loads and checks the value sets: fail before any worker
+
+    cfg.clinical_settings(_environment_config(args.profile))  # a bad setting fails here too
 
     overrides: dict[str, Any] = {}
     if args.dev:
@@ -75,7 +80,9 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _service_for(request_body: dict[str, Any], service_id: str | None) -> Service:
+def _service_for(request_body: dict[str, Any], service_id: str | None) -> Any:
+    from cards.services import SERVICES
+
     if service_id is not None:
         return SERVICES[service_id]
     hook = request_body.get("hook")
@@ -94,10 +101,24 @@ def _resources(prefetch: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
+def _environment_config(profile: str | None = None) -> dict[str, Any]:
+    """Return the app config from the defaults and `B12CDS_` variables, as the service reads it."""
+    config = dict(cfg.DEFAULTS)
+    config.update({k[7:]: v for k, v in os.environ.items() if k.startswith("B12CDS_")})
+    if profile:
+        config["SITE_PROFILE"] = profile
+    return config
+
+
 def evaluate_file(
     path: Path, service_id: str | None, today: date, profile: str | None
-) -> tuple[Service, list[dict[str, Any]]]:
+) -> tuple[Any, list[dict[str, Any]]]:
     """Return the service and the cards for a hook request file, using only its prefetch."""
+    from cards.facts import Chart
+    from cards.facts import facts_from_fhir
+    from cards.model import to_json
+    from service.hook_request import HookRequest
+
     body = json.loads(path.read_text(encoding="utf-8"))
     service = _service_for(body, service_id)
     try:
@@ -113,11 +134,7 @@ def evaluate_file(
         draft_orders=tuple(hook.draft_entries),
         selections=tuple(getattr(context, "selections", ())),
     )
-    config = dict(cfg.DEFAULTS)
-    config.update({k[7:]: v for k, v in os.environ.items() if k.startswith("B12CDS_")})
-    if profile:
-        config["SITE_PROFILE"] = profile
-    facts = facts_from_fhir(chart, today, cfg.clinical_settings(config))
+    facts = facts_from_fhir(chart, today, cfg.clinical_settings(_environment_config(profile)))
     return service, [to_json(c) for c in service.evaluate(facts)]
 
 
@@ -137,6 +154,38 @@ def _evaluate(args: argparse.Namespace) -> int:
         for suggestion in card.get("suggestions", []):
             flag = " (recommended)" if suggestion.get("isRecommended") else ""
             print(f"  -> {suggestion['label']}{flag}")
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    """Print the rule catalogue for the active (or default) settings."""
+    from cards.catalogue import render
+    from cards.settings import Settings
+
+    if args.defaults:
+        settings = Settings.from_mapping({"profile": args.profile} if args.profile else {})
+    else:
+        settings = cfg.clinical_settings(_environment_config(args.profile))
+    sys.stdout.write(render(settings))
+    return 0
+
+
+def _valuesets(args: argparse.Namespace) -> int:
+    """Print every value set with its size, statuses and file (the start-up check runs first)."""
+    from cards import terminology as vs
+
+    site = vs.site_directory()
+    print(f"{'value set':38} {'codes':>5} {'V':>4} {'V2':>4} {'U':>4}  site extension")
+    for name, value_set in vs.VALUE_SETS.items():
+        counts = {status: 0 for status in vs.STATUSES}
+        for row in value_set.codes:
+            counts[row.status] += 1
+        extended = site is not None and (site / f"{name}.csv").is_file()
+        print(
+            f"{name:38} {len(value_set.codes):>5} {counts['V']:>4} {counts['V2']:>4} "
+            f"{counts['U']:>4}  {site / f'{name}.csv' if extended and site else '-'}"
+        )
+    print(f"{len(vs.VALUE_SETS)} value sets loaded and checked")
     return 0
 
 
@@ -160,12 +209,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate = sub.add_parser("evaluate", help="print the cards for a hook request file")
     evaluate.add_argument("request", help="a CDS Hooks request JSON file with prefetch")
     evaluate.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
-    evaluate.add_argument("--service", choices=sorted(SERVICES), help="default: from the hook")
+    evaluate.add_argument("--service", choices=SERVICE_IDS, help="default: from the hook")
     evaluate.add_argument("--today", help="evaluation date (ISO); default today")
     evaluate.add_argument("--profile", choices=["uk", "us"], help="site profile (default uk)")
     evaluate.set_defaults(func=_evaluate)
+    rules = sub.add_parser("rules", help="print the rule catalogue (Markdown, docs/rules.md)")
+    rules.add_argument("--profile", choices=["uk", "us"], help="site profile (default uk)")
+    rules.add_argument(
+        "--defaults",
+        action="store_true",
+        help="ignore B12CDS_ settings: the catalogue docs/rules.md holds",
+    )
+    rules.set_defaults(func=_rules)
+    valuesets = sub.add_parser("valuesets", help="load and check every value set, list them")
+    valuesets.set_defaults(func=_valuesets)
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    from cards.errors import ValueSetError
+
+    try:
+        result: int = args.func(args)
+    except ValueSetError as exc:
+        print(f"b12-cds: cannot start: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a clinical setting that cannot be used
+        print(f"b12-cds: cannot start: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

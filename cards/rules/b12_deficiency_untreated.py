@@ -16,6 +16,18 @@ from cards.orders import POTASSIUM_TIMING
 
 RULE_ID = "b12-deficiency-untreated"
 TITLE = "B12 deficiency with no B12 treatment on record"
+HOOKS = ("patient-view",)
+TRIGGER = (
+    "B12-deficient, no active neurological findings, no B12 treatment on record, 16 or over, "
+    "and maintenance-overdue not firing."
+)
+INDICATOR = "warning."
+SUGGESTS = (
+    "The profile's standard regimen (oral first line with `oral_first_non_neuro`), potassium "
+    "when anaemic or macrocytic."
+)
+SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-AAFP17", "S-COCH")
+SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -27,7 +39,7 @@ def evaluate(facts: Facts) -> list[Card]:
     chosen = compose.regimen(facts, "standard")
     refs = compose.b12_evidence_refs(facts)
     actions = [
-        f"Start {chosen.words}. {compose.guideline(facts)}",
+        f"Start {compose.regimen_words(facts, chosen)}",
         "Look for the cause as local policy directs (for example intrinsic factor antibodies) "
         "without delaying treatment.",
         "Where the cause is dietary an oral regimen is an option; high-dose oral B12 "

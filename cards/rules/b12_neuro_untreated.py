@@ -17,6 +17,21 @@ from cards.orders import POTASSIUM_TIMING
 
 RULE_ID = "b12-neuro-untreated"
 TITLE = "B12 deficiency with possible neurological involvement, untreated"
+HOOKS = ("patient-view", "order-select", "order-sign")
+TRIGGER = (
+    "B12-deficient (result, holoTC/MMA refinement, pernicious anaemia or a deficiency "
+    "Condition) with active neurological findings, no parenteral B12, 16 or over, and "
+    "maintenance-overdue not firing. Order hooks: a focused oral, nasal or unknown-route B12 "
+    "draft."
+)
+INDICATOR = "critical."
+SUGGESTS = (
+    "The profile's neurological regimen (recommended), urgent neurology and haematology "
+    "referrals, potassium when anaemic or macrocytic, and in order hooks deleting the focused"
+    " oral/nasal draft (not recommended)."
+)
+SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-BSH")
+SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -35,7 +50,7 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence += [f"Drafted non-parenteral B12: {d.describe()}" for d in focused_oral]
     refs = compose.b12_evidence_refs(facts) + [f.ref for f in facts.neuro_findings if f.ref]
     actions = [
-        f"Start {chosen.words}. {compose.guideline(facts)}",
+        f"Start {compose.regimen_words(facts, chosen)}",
         "Seek urgent neurology and "
         + compose.spelling(facts, "haematology", "hematology")
         + " advice, but do not wait for antibody results or specialist review before the "

@@ -101,7 +101,7 @@ def _optic_atrophy(facts: Facts, draft: Order) -> Card:
     if facts.profile is Profile.UK:
         kind = "neuro" if facts.neuro_findings else "standard"
         chosen = compose.regimen(facts, kind)
-        actions.append(f"Hydroxocobalamin regimen: {chosen.words}. {compose.guideline(facts)}")
+        actions.append(f"Hydroxocobalamin: {compose.regimen_words(facts, chosen)}")
         offers.append(compose.treatment(facts, kind, [f.ref for f in facts.optic_atrophy]))
     else:
         actions.append(

@@ -19,6 +19,30 @@ from cards.model import Indicator
 
 RULE_ID = "folate-before-b12"
 TITLE = "Folic acid ordered before B12 deficiency is treated or excluded"
+HOOKS = ("order-select", "order-sign")
+TRIGGER = (
+    "A focused folic acid draft (coded, an ingredient, a combination product or text; reduced"
+    " folates only by setting) while not on B12 and no B12 drafted in the same set: "
+    "B12-deficient (critical), or B12 unknown or indeterminate (warning, with the "
+    "methotrexate, pemetrexed and prenatal exemptions when there is no anaemia, macrocytosis "
+    "or neurological finding)."
+)
+INDICATOR = "critical for known deficiency; warning when deficiency is not excluded."
+SUGGESTS = (
+    "Critical: delete each offending draft (recommended) and the B12 regimen for adults. "
+    "Warning: a B12 test when unknown, MMA when indeterminate."
+)
+SOURCES = ("S-FDA-CN", "S-CKS", "S-BSH", "S-US-DOSE", "S-LC-FOL")
+SETTINGS = (
+    "folate_min_daily_mg",
+    "folate_unknown_b12_mode",
+    "folate_exemptions",
+    "prenatal_folate_max_daily_mg",
+    "treat_folinic_as_folate",
+    "treat_methylfolate_as_folate",
+    "assume_folic_acid_in_prenatal_text",
+    "assume_folic_acid_in_multivitamin_text",
+)
 
 
 def _offending(facts: Facts) -> list[Order]:
@@ -104,10 +128,10 @@ def evaluate(facts: Facts) -> list[Card]:
             + " as nerve damage progresses"
         )
         kind = "neuro" if facts.neuro_findings else "standard"
+        words = compose.regimen_words(facts, compose.regimen(facts, kind))
         actions.append(
-            f"Start B12 first or together with folate ({compose.regimen(facts, kind).words}); "
-            "if folate is low as well, folic acid can be given alongside B12 once B12 treatment "
-            "has begun. " + compose.guideline(facts)
+            f"Start B12 first or together with folate: {words} If folate is low as well, folic "
+            "acid can be given alongside B12 once B12 treatment has begun."
         )
         offers.append(compose.treatment(facts, kind, refs))
     else:

@@ -23,6 +23,23 @@ from cards.units import Analyte
 
 RULE_ID = "hypokalaemia-on-treatment"
 TITLE = "Low potassium early in B12 treatment"
+HOOKS = ("patient-view", "order-sign")
+TRIGGER = (
+    "The latest potassium is low and was taken within `hypokalaemia_window_hours` after the "
+    "start of a first parenteral course, within `hypokalaemia_card_days` of the start; or "
+    "order-sign of a first course with a low potassium in the `hypokalaemia_baseline_days` "
+    "before."
+)
+INDICATOR = "warning; critical below `potassium_critical_below_mmol_l` or lab flag LL."
+SUGGESTS = "A repeat potassium test (no replacement dose is suggested)."
+SOURCES = ("S-FDA-CN", "S-K")
+SETTINGS = (
+    "potassium_low_below_mmol_l",
+    "potassium_critical_below_mmol_l",
+    "hypokalaemia_window_hours",
+    "hypokalaemia_card_days",
+    "hypokalaemia_baseline_days",
+)
 
 
 def _low_potassium(facts: Facts) -> tuple[LabResult, str] | None:

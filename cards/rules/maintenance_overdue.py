@@ -13,7 +13,6 @@ from cards.facts import Dose
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.labs import fmt_date
-from cards.medications import B12Product
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
@@ -59,11 +58,7 @@ def _last_dose(facts: Facts) -> tuple[Dose, bool] | None:
         return facts.b12_doses[-1], False
     if facts.last_b12_request is None:
         return None
-    authored, reference = facts.last_b12_request
-    order = next((o for o in facts.orders if o.ref == reference), None)
-    product = order.medication.b12 if order and order.medication.b12 else B12Product.UNSPECIFIED
-    route = order.route if order else Route.UNKNOWN
-    return Dose(authored, product, route, reference, "prescription"), True
+    return facts.last_b12_request, True
 
 
 def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
@@ -113,7 +108,7 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence += [f"Lifelong indication: {f.describe()}" for f in facts.lifelong_indication]
     evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
     actions = [
-        f"Resume maintenance: {chosen.words}. {compose.guideline(facts)}",
+        f"Resume maintenance: {compose.regimen_words(facts, chosen)}",
         "Untreated deficiency can cause irreversible neurological damage, so lifelong adherence "
         "matters.",
         "If the dose was given elsewhere, record it.",

@@ -139,7 +139,7 @@ def _recreational(facts: Facts) -> list[Card]:
     ]
     if not treated:
         chosen = compose.regimen(facts, "neuro")
-        actions.append(f"Start {chosen.words}. {compose.guideline(facts)}")
+        actions.append(f"Start {compose.regimen_words(facts, chosen)}")
     caveats = [
         "The recorded codes cover inhalant use in general (F18), so the link to nitrous oxide "
         "and to B12 is possible, not certain.",

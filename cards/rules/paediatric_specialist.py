@@ -107,7 +107,10 @@ def evaluate(
     for card in dropped:
         actions.append(f'The card "{card.summary}" applies; its adult B12 regimen is not shown.')
     for draft in drafted:
-        evidence.append(f"B12 product drafted: {draft.describe()}")
+        evidence.append(
+            f"B12 product drafted: {draft.medication.name} (check the dose with a paediatric "
+            "specialist)"
+        )
     if indeterminate and facts.b12_first_line is not None:
         evidence.append(f"{facts.b12_first_line.describe()} (indeterminate)")
     evidence = list(dict.fromkeys(evidence))

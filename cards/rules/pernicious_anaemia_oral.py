@@ -33,7 +33,8 @@ SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg")
 
 def _current(facts: Facts) -> list[Order]:
     """Return the current B12 orders: active, plus drafts in order hooks."""
-    return [o for o in facts.orders if o.is_b12 and (o.active or (o.draft and facts.is_order_hook))]
+    drafts = facts.drafts if facts.is_order_hook else ()
+    return [o for o in (*facts.orders, *drafts) if o.is_b12 and (o.active or o.draft)]
 
 
 def _flagged(facts: Facts, current: list[Order]) -> list[Order]:
@@ -72,7 +73,7 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
     chosen = compose.maintenance_regimen(facts)
     actions = [
-        f"Consider IM maintenance: {chosen.words}. {compose.guideline(facts)}",
+        f"Consider IM maintenance: {compose.regimen_words(facts, chosen)}",
         "Therapy is lifelong. US labels describe oral therapy as not dependable in pernicious "
         "anaemia and restrict nasal cyanocobalamin to maintenance without nervous-system "
         "involvement.",

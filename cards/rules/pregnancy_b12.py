@@ -95,14 +95,17 @@ def evaluate(facts: Facts) -> list[Card]:
             "infant's B12 status (feeding, growth, development, " + anaemia + ").",
         ]
     offers = []
-    if branch in ("a", "b") and facts.mma is None and facts.holotc_used is None:
-        first = facts.b12_first_line
-        if (first is None or first.analyte is not Analyte.HOLOTC) and not facts.drafted_tests(
-            "mma"
-        ):
+    first = facts.b12_first_line
+    holotc = facts.holotc_used is not None or (
+        first is not None and first.analyte is Analyte.HOLOTC
+    )
+    # The indeterminate-B12 card already asks for MMA when B12 is grey and untreated (§7.8).
+    grey = facts.b12_status is B12Status.INDETERMINATE and not facts.on_any_b12
+    if branch in ("a", "b") and facts.mma is None and not holotc and not facts.drafted_tests("mma"):
+        if grey:
+            actions.append("MMA is suggested on the indeterminate-B12 card.")
+        else:
             offers.append(compose.lab_test(facts, "mma", refs))
-    if facts.b12_status is B12Status.UNKNOWN and branch == "c" and not facts.b12_deficient:
-        offers.append(compose.lab_test(facts, "b12", refs))
     refs += [f.ref for f in (*facts.breastfeeding, *facts.vegan) if f.ref]
     return [
         compose.card(

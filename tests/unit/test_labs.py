@@ -12,6 +12,7 @@ from cards.facts import B12Status
 from cards.labs import Basis
 from cards.labs import Klass
 from cards.labs import LabResult
+from cards.labs import fmt_number
 from cards.resources import parse
 from cards.settings import Settings
 from cards.units import Analyte
@@ -797,3 +798,13 @@ def test_worked_examples_status(status, basis_word, obs):
         assert basis_word in found.b12_first_line.basis_text
     else:
         assert "'mIU/L'" in found.unusable_first_line[0].describe()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(40, "40"), (30.0, "30"), (10, "10"), (2.5, "2.5"), (0.55, "0.55"), (142, "142"),
+     (129.4, "129"), (3.25, "3.25"), (12.0, "12"), (0.4, "0.4")],
+)  # fmt: skip
+def test_fmt_number_keeps_whole_tens(value, text):
+    """Whole numbers keep their zeros: eGFR 40 is never shown as 4, Hct 30 never as 3."""
+    assert text == fmt_number(value)

@@ -1,0 +1,120 @@
+"""A broken value-set file stops start-up with one line naming the file and the line.
+
+Value sets are loaded and checked once, when the clinical knowledge is imported. A site extends a
+packaged set by a CSV of the same name in `B12CDS_VALUE_SET_DIR`; these tests break such a file
+and start the real command in a fresh interpreter, as an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = "# site extension for a test\nsystem,code,display,status,source\n"
+
+
+def _run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
+    env["B12CDS_VALUE_SET_DIR"] = str(site)
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        pytest.param(
+            "http://loinc.org,62238-1,eGFR CKD-EPI,U,site lab\n"
+            "http://snomed.info/sctx,123,bad system,V,site\n",
+            "egfr-loinc.csv line 4: unknown system URI 'http://snomed.info/sctx'",
+            id="bad-system-uri",
+        ),
+        pytest.param(
+            "http://loinc.org,33914-3,eGFR MDRD again,V,site\n",
+            "egfr-loinc.csv line 3: duplicate code 33914-3 in http://loinc.org "
+            "(first in cards/valuesets/egfr-loinc.csv line",
+            id="duplicate-of-packaged-code",
+        ),
+        pytest.param(
+            "http://loinc.org,62238-1,eGFR CKD-EPI,U,\n",
+            "egfr-loinc.csv line 3: missing source for code 62238-1",
+            id="missing-source",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["valuesets"], ["serve", "--dev", "--port", "0"]])
+def test_broken_value_set_stops_start_up(tmp_path, rows, message, command):
+    """Every command, `serve` included, refuses to start and names the file and the line."""
+    (tmp_path / "egfr-loinc.csv").write_text(HEADER + rows, encoding="utf-8")
+    result = _run(tmp_path, *command)
+    assert 2 == result.returncode, result.stderr
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert result.stderr.startswith("b12-cds: cannot start:") or "cannot start" in result.stderr
+
+
+def test_site_file_must_extend_a_packaged_set(tmp_path):
+    """A site file whose name matches no value set is refused, not silently ignored."""
+    (tmp_path / "egfr.csv").write_text(HEADER, encoding="utf-8")
+    result = _run(tmp_path, "valuesets")
+    assert 2 == result.returncode
+    assert "egfr.csv: no packaged value set is named 'egfr'" in result.stderr
+
+
+def test_site_extension_adds_codes_to_the_prefetch_filter(tmp_path):
+    """A valid site row joins its set (and, for a lab set, the observations prefetch)."""
+    (tmp_path / "egfr-loinc.csv").write_text(
+        HEADER + "http://loinc.org,62238-1,eGFR CKD-EPI (site),U,site lab\n", encoding="utf-8"
+    )
+    script = (
+        "from cards.services import SERVICES;"
+        "print('62238-1' in SERVICES['b12-patient-view'].prefetch['observations'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
+    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "True" == result.stdout.strip()
+
+
+def test_create_app_raises_naming_file_and_line(tmp_path):
+    """create_app itself raises the ValueSetError (a WSGI server then refuses to boot)."""
+    (tmp_path / "neuro-findings.csv").write_text(
+        HEADER + "http://snomed.info/sct,91019004,duplicate paraesthesia,V,site\n",
+        encoding="utf-8",
+    )
+    script = "from service import create_app; create_app()"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
+    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 != result.returncode
+    assert "ValueSetError" in result.stderr
+    assert "neuro-findings.csv line 3: duplicate code 91019004" in result.stderr
