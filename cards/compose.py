@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -243,17 +244,61 @@ def b12_evidence_refs(facts: Facts) -> list[str]:
 
 
 def detail(
-    evidence: Sequence[str], actions: Sequence[str], caveats: Sequence[str], sources: Sequence[str]
+    facts: Facts,
+    evidence: Sequence[str],
+    actions: Sequence[str],
+    caveats: Sequence[str],
+    sources: Sequence[str],
 ) -> str:
-    """Return Markdown detail: the evidence used, what to do, caveats, sources."""
+    """Return Markdown detail: the evidence used, what to do, caveats, sources.
+
+    The evidence is shown as recorded; the advice is written in the site's spelling (§8).
+    """
     parts = ["**Evidence**", *[f"- {line}" for line in evidence]]
     if actions:
-        parts += ["", "**What to do**", *[f"- {line}" for line in actions]]
+        parts += ["", "**What to do**", *[f"- {localise(facts, line)}" for line in actions]]
     if caveats:
-        parts += ["", *caveats]
+        parts += ["", *[localise(facts, line) for line in caveats]]
     cited = "; ".join(f"[{source(tag).label}]({source(tag).url})" for tag in sources)
     parts += ["", f"Sources: {cited}. Decision support only: the clinician decides."]
     return "\n".join(parts)
+
+
+# UK to US card language (§8 `card_language`): spelling and the blood count's name.
+_US_WORDS = {
+    "anaemia": "anemia",
+    "anaemic": "anemic",
+    "haematology": "hematology",
+    "haematological": "hematological",
+    "haematologist": "hematologist",
+    "haemoglobin": "hemoglobin",
+    "haematocrit": "hematocrit",
+    "hypokalaemia": "hypokalemia",
+    "paediatric": "pediatric",
+    "paediatrics": "pediatrics",
+    "oesophagus": "esophagus",
+    "full blood count": "complete blood count",
+    "FBC": "CBC",
+}
+_US_PATTERN = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _US_WORDS), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _us_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    us = _US_WORDS.get(word) or _US_WORDS.get(word.lower(), word)
+    if word.isupper() and len(word) > 1:
+        return us.upper()
+    return us[0].upper() + us[1:] if word[0].isupper() else us
+
+
+def localise(facts: Facts, text: str) -> str:
+    """Return card advice in the site's language: US spelling in the us profile."""
+    if facts.profile is not Profile.US:
+        return text
+    return _US_PATTERN.sub(_us_word, text)
 
 
 def card(
@@ -269,6 +314,7 @@ def card(
 ) -> Card:
     """Return a card with deterministic uuids for it and its suggestions."""
     uid = card_uuid(rule_id, facts.patient_id, [indicator.value, *evidence_refs])
+    summary, title = localise(facts, summary), localise(facts, title)
     reference = source(source_tag)
     suggestions = tuple(
         Suggestion(

@@ -88,7 +88,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.INFO,
             f"Acid suppression for over {fmt_number(facts.settings.acid_suppression_min_months)} "
             "months and no recent B12 result: consider checking B12",
-            compose.detail(evidence, actions, [], ["S-AAFP17", "S-NG239"]),
+            compose.detail(facts, evidence, actions, [], ["S-AAFP17", "S-NG239"]),
             refs,
             "S-AAFP17",
             [compose.lab_test(facts, "b12", refs, recommended=True)],

@@ -64,6 +64,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.WARNING,
             "Vitamin B12 deficiency with no B12 treatment on record: start replacement",
             compose.detail(
+                facts,
                 compose.b12_evidence(facts),
                 actions,
                 caveats,

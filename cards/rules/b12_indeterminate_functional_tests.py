@@ -90,7 +90,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.WARNING if facts.neuro_findings else Indicator.INFO,
             summary,
-            compose.detail(evidence, actions, [], ["S-NG239", "S-BSH", "S-NO-MMA"]),
+            compose.detail(facts, evidence, actions, [], ["S-NG239", "S-BSH", "S-NO-MMA"]),
             refs,
             "S-NG239",
             offers,

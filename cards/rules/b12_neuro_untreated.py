@@ -84,7 +84,9 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.CRITICAL,
             f"Possible B12-deficiency neurological involvement and no IM B12: start {product} now",
-            compose.detail(evidence, actions, caveats, [compose.regimen_source(facts), "S-BSH"]),
+            compose.detail(
+                facts, evidence, actions, caveats, [compose.regimen_source(facts), "S-BSH"]
+            ),
             refs + [d.ref for d in focused_oral],
             compose.regimen_source(facts),
             offers,

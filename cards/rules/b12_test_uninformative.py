@@ -112,7 +112,7 @@ def _card(
         TITLE,
         Indicator.INFO,
         summary,
-        compose.detail(lines, actions, [], sources),
+        compose.detail(facts, lines, actions, [], sources),
         [anchor, *(t.ref for t in tests)],
         sources[0],
         offers,

@@ -82,7 +82,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.WARNING,
             "Bariatric surgery on record and no B12 supplement: lifelong B12 is recommended",
-            compose.detail(evidence, actions, [], ["S-AAFP17", "S-ASMBS"]),
+            compose.detail(facts, evidence, actions, [], ["S-AAFP17", "S-ASMBS"]),
             refs,
             "S-AAFP17",
             [compose.offer_regimen(facts, chosen, refs)],

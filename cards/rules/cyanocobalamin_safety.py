@@ -78,6 +78,7 @@ def _intravenous(facts: Facts, draft: Order) -> Card:
         Indicator.WARNING,
         "Cyanocobalamin ordered IV: most of an IV dose is lost in the urine; use IM or deep SC",
         compose.detail(
+            facts,
             [f"Cyanocobalamin order: {draft.describe()}"],
             [
                 "Most of an intravenous cyanocobalamin dose is lost in the urine: give it "
@@ -115,6 +116,7 @@ def _optic_atrophy(facts: Facts, draft: Order) -> Card:
         Indicator.WARNING,
         "Cyanocobalamin with optic atrophy or Leber's disease on record: consider hydroxocobalamin",
         compose.detail(
+            facts,
             [f"Cyanocobalamin order: {draft.describe()}"]
             + [f"Optic atrophy: {f.describe()}" for f in facts.optic_atrophy],
             actions,
@@ -150,7 +152,7 @@ def _excipients(facts: Facts, draft: Order, infant: bool) -> Card:
         Indicator.INFO,
         "Cyanocobalamin injection: check excipient cautions (benzyl alcohol in infants, "
         "aluminium in renal impairment)",
-        compose.detail(evidence, actions, [], ["S-FDA-CN"]),
+        compose.detail(facts, evidence, actions, [], ["S-FDA-CN"]),
         [draft.ref, "excipients"],
         "S-FDA-CN",
     )

@@ -154,7 +154,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             indicator,
             summary,
-            compose.detail(evidence, actions, caveats, ["S-FDA-CN", "S-CKS", "S-BSH"]),
+            compose.detail(facts, evidence, actions, caveats, ["S-FDA-CN", "S-CKS", "S-BSH"]),
             refs + [d.ref for d in drafts],
             "S-FDA-CN",
             offers,

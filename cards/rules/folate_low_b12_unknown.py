@@ -61,6 +61,7 @@ def evaluate(facts: Facts) -> list[Card]:
             "Low folate and no B12 result to go with it: check B12 before or with folate "
             "replacement",
             compose.detail(
+                facts,
                 [folate.describe(), "No B12 or holoTC result within 90 days of this folate"],
                 actions,
                 [],

@@ -81,7 +81,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.INFO if explained else Indicator.WARNING,
             f"Possible functional B12 deficiency: B12 {first.value_text()} is normal but "
             f"{' and '.join(markers)} {'are' if len(markers) > 1 else 'is'} raised",
-            compose.detail(evidence, actions, [], ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]),
+            compose.detail(facts, evidence, actions, [], ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]),
             refs,
             "S-MAYO-MMA",
             offers,

@@ -81,6 +81,7 @@ def evaluate(facts: Facts) -> list[Card]:
                 + compose.spelling(facts, "anaemia", "anemia")
                 + f": no {hct_word} or reticulocyte result yet",
                 compose.detail(
+                    facts,
                     evidence,
                     actions + [f"Order a {blood_count} and reticulocytes."],
                     [],
@@ -119,7 +120,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.WARNING,
             f"Poor early response to B12 (Hct {fmt_number(hct.canonical)} %, reticulocytes "
             f"{fmt_number(retic.canonical)} %): reassess",
-            compose.detail(evidence, actions, [], ["S-FDA-CN"]),
+            compose.detail(facts, evidence, actions, [], ["S-FDA-CN"]),
             refs,
             "S-FDA-CN",
             [*offers, compose.lab_test(facts, "folate", refs)],

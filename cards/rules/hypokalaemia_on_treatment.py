@@ -92,7 +92,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.CRITICAL if critical else Indicator.WARNING,
             f"Potassium {value} mmol/L in the first days of B12 treatment: consider replacement "
             "and repeat",
-            compose.detail([result.describe(), context], actions, [], ["S-FDA-CN", "S-K"]),
+            compose.detail(facts, [result.describe(), context], actions, [], ["S-FDA-CN", "S-K"]),
             refs,
             "S-FDA-CN",
             [compose.lab_test(facts, "potassium", refs, recommended=True)],

@@ -85,7 +85,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.WARNING,
             "Ileal resection on record and no B12 treatment or recent B12 check",
-            compose.detail(evidence, actions, [], ["S-ILEUM"]),
+            compose.detail(facts, evidence, actions, [], ["S-ILEUM"]),
             refs,
             "S-ILEUM",
             offers,

@@ -121,7 +121,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.CRITICAL if critical else Indicator.WARNING,
             f"B12 maintenance looks overdue: last dose {fmt_date(last.when)}, {days} days ago",
-            compose.detail(evidence, actions, [], ["S-BNF", "S-FDA-OH", "S-FDA-CN"]),
+            compose.detail(facts, evidence, actions, [], ["S-BNF", "S-FDA-OH", "S-FDA-CN"]),
             refs,
             "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH",
             [compose.offer_regimen(facts, chosen, refs)],

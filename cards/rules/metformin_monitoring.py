@@ -75,7 +75,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.WARNING if symptoms else Indicator.INFO,
             summary,
-            compose.detail(evidence, actions, [], ["S-MHRA", "S-AAFP17"]),
+            compose.detail(facts, evidence, actions, [], ["S-MHRA", "S-AAFP17"]),
             refs,
             "S-MHRA",
             [compose.lab_test(facts, "b12", refs, recommended=True)],

@@ -101,7 +101,7 @@ def _drafted(facts: Facts) -> list[Card]:
             TITLE,
             indicator,
             summary,
-            compose.detail(evidence, actions, [], ["S-N2O", "S-NG239"]),
+            compose.detail(facts, evidence, actions, [], ["S-N2O", "S-NG239"]),
             refs + [d.ref for d in drafts],
             "S-NG239",
             offers,
@@ -160,7 +160,7 @@ def _recreational(facts: Facts) -> list[Card]:
             "Possible nitrous oxide-induced B12 deficiency: neurological signs or "
             + compose.spelling(facts, "anaemia", "anemia")
             + " with recorded N2O use",
-            compose.detail(evidence, actions, caveats, ["S-NG239", "S-N2O", "S-UMICH"]),
+            compose.detail(facts, evidence, actions, caveats, ["S-NG239", "S-N2O", "S-UMICH"]),
             refs,
             "S-NG239",
             offers,

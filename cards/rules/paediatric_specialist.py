@@ -132,7 +132,7 @@ def evaluate(
             indicator,
             "Under 16 with a B12 finding: seek paediatric specialist advice (adult doses not "
             "suggested)",
-            compose.detail(evidence, actions, [], ["S-NG239"]),
+            compose.detail(facts, evidence, actions, [], ["S-NG239"]),
             anchors,
             "S-NG239",
             offers,

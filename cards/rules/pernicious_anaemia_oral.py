@@ -92,7 +92,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.WARNING,
             f"{cause} on {route} B12 only: {route} therapy is not dependable; consider IM",
-            compose.detail(evidence, actions, [], ["S-FDA-CN", "S-FDA-OH", "S-BSH"]),
+            compose.detail(facts, evidence, actions, [], ["S-FDA-CN", "S-FDA-OH", "S-BSH"]),
             refs,
             "S-FDA-CN",
             [compose.offer_regimen(facts, chosen, refs)],

@@ -89,7 +89,7 @@ def evaluate(facts: Facts) -> list[Card]:
             "Starting parenteral B12 with "
             + compose.spelling(facts, "anaemia", "anemia")
             + ": check potassium over the first 48 hours",
-            compose.detail(evidence, actions, [], ["S-FDA-CN", "S-FDA-OH"]),
+            compose.detail(facts, evidence, actions, [], ["S-FDA-CN", "S-FDA-OH"]),
             refs,
             "S-FDA-CN",
             [compose.lab_test(facts, "potassium", refs, recommended=True, timing=POTASSIUM_TIMING)],

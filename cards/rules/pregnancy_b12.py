@@ -114,7 +114,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             indicator,
             summary,
-            compose.detail(evidence, actions, [], ["S-BNSSG", "S-NG239"]),
+            compose.detail(facts, evidence, actions, [], ["S-BNSSG", "S-NG239"]),
             refs + [branch],
             "S-BNSSG",
             offers,

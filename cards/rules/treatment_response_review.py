@@ -72,7 +72,7 @@ def evaluate(facts: Facts) -> list[Card]:
             Indicator.INFO,
             f"B12 treatment started {elapsed // 7} weeks ago and no follow-up blood count: "
             "review the response",
-            compose.detail(evidence, actions, [], ["S-NG239", "S-CKS", "S-FDA-CN"]),
+            compose.detail(facts, evidence, actions, [], ["S-NG239", "S-CKS", "S-FDA-CN"]),
             refs + [start.isoformat()],
             "S-NG239",
             [compose.lab_test(facts, "blood_count", refs, recommended=True)],

@@ -60,7 +60,7 @@ def evaluate(facts: Facts) -> list[Card]:
             TITLE,
             Indicator.INFO,
             "Vegan or vegetarian diet and no B12 supplement recorded: advise a reliable B12 source",
-            compose.detail(evidence, actions, caveats, ["S-VEGAN", "S-CKS"]),
+            compose.detail(facts, evidence, actions, caveats, ["S-VEGAN", "S-CKS"]),
             refs,
             "S-VEGAN",
             [compose.offer_regimen(facts, chosen, refs)],

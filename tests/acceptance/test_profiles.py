@@ -1,0 +1,82 @@
+"""Both site profiles on every fixture: products, regimens and card language follow SITE_PROFILE.
+
+clinical-rules §8: `uk` suggests hydroxocobalamin (RxNorm 317106, BNF/NICE regimens) and writes
+UK English; `us` suggests cyanocobalamin (RxNorm 309594, FDA label / US practice) and writes US
+English. Oral templates (RxNorm 309593) are the same in both.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.acceptance.test_fixtures import SCENARIOS
+from tests.acceptance.test_fixtures import _answer
+
+
+HYDROXOCOBALAMIN, CYANOCOBALAMIN_INJECTION = "317106", "309594"
+UK_WORDS = re.compile(r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|full blood count", re.I)
+
+
+def _answers(scenario: dict[str, Any], profile: str) -> list[dict[str, Any]]:
+    config = {**scenario.get("config", {}), "SITE_PROFILE": profile}
+    cards: list[dict[str, Any]] = _answer({**scenario, "config": config})["cards"]
+    return cards
+
+
+def _medication_codes(card: dict[str, Any]) -> set[str]:
+    codes = set()
+    for suggestion in card.get("suggestions", []):
+        resource = suggestion["actions"][0].get("resource") or {}
+        if resource.get("resourceType") == "MedicationRequest":
+            concept = resource.get("medicationCodeableConcept", {})
+            codes |= {c["code"] for c in concept.get("coding", [])}
+    return codes
+
+
+def _advice(card: dict[str, Any]) -> str:
+    """Return the card's own words: summary, what to do and caveats (not the quoted evidence)."""
+    body = (
+        card["detail"].split("**What to do**", 1)[-1] if "**What to do**" in card["detail"] else ""
+    )
+    body = body.rsplit("Sources:", 1)[0]
+    return f"{card['summary']}\n{card['source']['topic'].get('display', '')}\n{body}"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_uk_suggests_hydroxocobalamin_and_us_cyanocobalamin(scenario):
+    """A regimen suggestion is hydroxocobalamin in uk and cyanocobalamin in us, never the other."""
+    for card in _answers(scenario, "uk"):
+        if card["source"]["topic"]["code"] != "cyanocobalamin-safety":  # keeps the drafted product
+            assert CYANOCOBALAMIN_INJECTION not in _medication_codes(card), card["summary"]
+    for card in _answers(scenario, "us"):
+        assert HYDROXOCOBALAMIN not in _medication_codes(card), card["summary"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_us_cards_are_written_in_us_english(scenario):
+    """In us the advice says anemia, hematology, pediatric, complete blood count."""
+    for card in _answers(scenario, "us"):
+        assert not UK_WORDS.search(_advice(card)), (card["summary"], _advice(card))
+
+
+def test_both_profiles_suggest_their_own_regimen_for_the_same_patient():
+    """Worked examples 1 and 2: the same chart gives 317106 in uk and 309594 in us."""
+    (example_1,) = [s for s in SCENARIOS if s["file"].endswith("ex01-neuro-paraesthesia.json")]
+    uk = _medication_codes(_answers(example_1, "uk")[0])
+    us = _medication_codes(_answers(example_1, "us")[0])
+    assert {HYDROXOCOBALAMIN} == uk
+    assert {CYANOCOBALAMIN_INJECTION} == us
+
+
+def test_changing_profile_changes_maintenance_interval():
+    """Worked example 33 (hydroxocobalamin last given 150 days ago) is overdue in both profiles,
+    and the us card suggests the monthly cyanocobalamin maintenance regimen."""
+    (example_33,) = [s for s in SCENARIOS if s["file"].endswith("ex33-maintenance-overdue.json")]
+    (uk,) = _answers(example_33, "uk")
+    (us,) = _answers(example_33, "us")
+    assert {HYDROXOCOBALAMIN} == _medication_codes(uk)
+    assert {CYANOCOBALAMIN_INJECTION} == _medication_codes(us)
+    assert "every 92 days" in uk["detail"] and "every 31 days" in us["detail"]
