@@ -4,6 +4,8 @@ Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATA
 SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST. Also: FHIR_MAX_PAGES (bound on
 `next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
 cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
+The value-set extension folder is process-wide and read from the environment only
+(`B12CDS_VALUE_SET_DIR`, see `cards.terminology.site_directory`).
 """
 
 from __future__ import annotations
