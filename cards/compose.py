@@ -142,24 +142,6 @@ def maintenance_regimen(facts: Facts) -> orders.Regimen:
     return orders.REGIMENS["MR-UK-MAINT-NEURO" if facts.neuro_history else "MR-UK-MAINT"]
 
 
-def site_referral(facts: Facts, code: Sequence[str], urgent: bool) -> Offer:
-    """Return a referral to a site-configured code ("system|code|display"; none is sourced)."""
-    system, value = code[0], code[1]
-    display = code[2] if len(code) > 2 and code[2] else "Referral to paediatrics"
-    resource: dict[str, Any] = {
-        "resourceType": "ServiceRequest",
-        "status": "draft",
-        "intent": "order",
-        "priority": "urgent" if urgent else "routine",
-        "subject": {"reference": f"Patient/{facts.patient_id}"},
-        "code": {
-            "coding": [{"system": system, "code": value, "display": display}],
-            "text": display,
-        },
-    }
-    return create(display, resource)
-
-
 def months_text(months: float) -> str:
     """Return an exposure length in words: "14 months", "3 years"."""
     if months >= 24:

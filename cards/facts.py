@@ -243,7 +243,6 @@ class Facts:
     vegan: tuple[Finding, ...] = ()
     n2o_exposure: tuple[Finding, ...] = ()
     optic_atrophy: tuple[Finding, ...] = ()
-    breastfed_infant: tuple[Finding, ...] = ()
     metformin: Exposure | None = None
     acid_suppression: Exposure | None = None
     b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
@@ -1021,8 +1020,6 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         optic_atrophy=_match_conditions(
             conditions, vs.OPTIC_ATROPHY_CONDITIONS, s, text.OPTIC_ATROPHY_WORDS, active_only=False
         ),
-        breastfed_infant=_match_conditions(conditions, vs.BREASTFED_INFANT, s)
-        + _finding_observations(observations, vs.BREASTFED_INFANT, (), today, s),
         metformin=_exposure(history.metformin, today, s.exposure_gap_days),
         acid_suppression=_exposure(history.acid_suppressants, today, s.exposure_gap_days),
         b12_recent=labs.current(results, [Analyte.B12, Analyte.HOLOTC], since=recent_since),

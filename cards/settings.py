@@ -117,7 +117,6 @@ class Settings:
     bariatric_regimen: str = "oral-1000"  # or "im-monthly" (§7.13; S-AAFP17, S-ASMBS)
     vegan_regimen: str = "weekly-2000"  # or "daily-10", "seed" [U] (§7.15; S-VEGAN [V2])
     ileal_length_code: str = ""  # "system|code" of a resection-length Observation [U], site-set
-    paediatric_referral_code: str = ""  # "system|code|display" [U]: none sourced (§2.6)
     cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
     plausibility_guard: bool = True  # §3 [U]: values outside plausible ranges are unusable
 

@@ -287,30 +287,36 @@ def check_site_directory(site: Path | None, known: Iterable[str]) -> None:
             )
 
 
-def load_order_codes(directory: Path | None = None) -> Mapping[str, Code]:
+def load_order_codes(directory: Path | None = None, site: Path | None = None) -> Mapping[str, Code]:
     """Return the codes written into suggested orders (order-codes.csv), by name.
 
     Args:
         directory: read the file from this folder instead of the `cards.valuesets` package.
+        site: a folder of site extensions; its `order-codes.csv` replaces rows by name (a local
+            orderable code) and may add names no source gave a code for (`paediatric_referral`).
 
     Raises:
         ValueSetError: the file is missing or wrong; the message names the file and line.
     """
-    label, text = _read("order-codes", directory)
+    sources = [_read("order-codes", directory)]
+    if site is not None and (site / "order-codes.csv").is_file():
+        sources.append(_read("order-codes", site))
     codes: dict[str, Code] = {}
-    for lineno, values in _rows(label, text, ORDER_CODE_COLUMNS):
-        name = values[0]
-        if not _ORDER_NAME.match(name):
-            raise ValueSetError(
-                f"{label} line {lineno}: order name {name!r} must be lower_snake_case, "
-                "matching the setting order_codes.<name>"
-            )
-        if name in codes:
-            raise ValueSetError(f"{label} line {lineno}: duplicate order name {name!r}")
-        row = _code(label, lineno, values[1:])
-        if row.is_stem:
-            raise ValueSetError(f"{label} line {lineno}: an order code cannot be a stem")
-        codes[name] = row
+    for label, text in sources:
+        seen: set[str] = set()
+        for lineno, values in _rows(label, text, ORDER_CODE_COLUMNS):
+            name = values[0]
+            if not _ORDER_NAME.match(name):
+                raise ValueSetError(
+                    f"{label} line {lineno}: order name {name!r} must be lower_snake_case"
+                )
+            if name in seen:
+                raise ValueSetError(f"{label} line {lineno}: duplicate order name {name!r}")
+            seen.add(name)
+            row = _code(label, lineno, values[1:])
+            if row.is_stem:
+                raise ValueSetError(f"{label} line {lineno}: an order code cannot be a stem")
+            codes[name] = row  # a site row replaces the packaged row of the same name
     return MappingProxyType(codes)
 
 
@@ -690,11 +696,12 @@ ROUTE_ORAL: Final = load("route-oral", site=_SITE)
 # Source: 46713006 [V2] S-ROUTE.
 ROUTE_NASAL: Final = load("route-nasal", site=_SITE)
 
-# Codes written into suggested ServiceRequests, by name (site-replaceable: `order_codes.<name>`);
-# paediatric_referral has no sourced code and is absent.
+# Codes written into suggested ServiceRequests, by name; a site's own order-codes.csv (in
+# `B12CDS_VALUE_SET_DIR`) replaces rows by name; paediatric_referral has no sourced code and is
+# absent unless the site adds it.
 # Source: clinical-rules §2.6 (S-ARUP-B12, S-HOLO, S-MAYO-MMA, S-ARUP-HCY, S-PDDI, S-CBC, S-LOINC1,
 # S-LOINC2, VSAC-C).
-ORDER_CODES: Final = load_order_codes()
+ORDER_CODES: Final = load_order_codes(site=_SITE)
 
 # --- Codes that must never match (clinical-rules §2.3) ----------------------------------------
 
@@ -743,4 +750,4 @@ VALUE_SETS: Final[Mapping[str, ValueSet]] = MappingProxyType(
 )
 
 # Every file in the site folder must extend a packaged set (a typo would otherwise be ignored).
-check_site_directory(_SITE, [*VALUE_SETS, EXCLUDED_CODES.name])
+check_site_directory(_SITE, [*VALUE_SETS, EXCLUDED_CODES.name, "order-codes"])

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from collections.abc import Sequence
 
 from cards import compose
+from cards import terminology as vs
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.model import Card
@@ -40,11 +41,11 @@ INDICATOR = (
     "warning card; critical when it replaces b12-neuro-untreated."
 )
 SUGGESTS = (
-    "None by default; a referral ServiceRequest only when the site sets "
-    "`paediatric_referral_code` (no code was sourced)."
+    "None by default; a referral ServiceRequest only when the site adds a `paediatric_referral` "
+    "row to its order-codes.csv (no code was sourced)."
 )
 SOURCES = ("S-NG239",)
-SETTINGS = ("age_min_adult", "paediatric_referral_code")
+SETTINGS = ("age_min_adult",)
 
 # The adult-dose group of §7.0, with the advice each card would give, in words without doses.
 ADULT_DOSE_GROUP = (
@@ -119,9 +120,10 @@ def evaluate(
         "over 16, and paediatric regimens are outside this service.",
     ]
     offers = []
-    code = facts.settings.paediatric_referral_code.split("|")
-    if len(code) >= 2 and all(code[:2]):
-        offers.append(compose.site_referral(facts, code, urgent=indicator is Indicator.CRITICAL))
+    if "paediatric_referral" in vs.ORDER_CODES:  # no code was sourced: only a site's own (§2.6)
+        urgent = indicator is Indicator.CRITICAL
+        refs = compose.b12_evidence_refs(facts)
+        offers.append(compose.referral(facts, "paediatric_referral", urgent, refs))
     anchors = [c.rule_id for c, _ in replaced] + [c.uuid for c in dropped]
     anchors += [d.ref for d in drafted] + compose.b12_evidence_refs(facts)
     return [

@@ -7,6 +7,7 @@ and start the real command in a fresh interpreter, as an operator would.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -118,3 +119,38 @@ def test_create_app_raises_naming_file_and_line(tmp_path):
     assert 0 != result.returncode
     assert "ValueSetError" in result.stderr
     assert "neuro-findings.csv line 3: duplicate code 91019004" in result.stderr
+
+
+def test_site_order_codes_give_the_paediatric_referral(tmp_path):
+    """No paediatric referral code was sourced: a site's order-codes.csv row adds the suggestion."""
+    (tmp_path / "order-codes.csv").write_text(
+        "# site orderables\nname,system,code,display,status,source\n"
+        "paediatric_referral,http://snomed.info/sct,999000001,Referral to paediatrics (site),"
+        "U,site order catalogue\n",
+        encoding="utf-8",
+    )
+    script = (
+        "import json, sys;"
+        "from service.cli import evaluate_file;"
+        "from datetime import date;"
+        "from pathlib import Path;"
+        "_, cards = evaluate_file(Path(sys.argv[1]), None, date(2026, 11, 29), None);"
+        "print(json.dumps(cards))"
+    )
+    fixture = ROOT / "fhir_fixtures/hooks/b12-patient-view/ex20-child-neuro-deficient.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
+    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(fixture)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    (card,) = json.loads(result.stdout)
+    (suggestion,) = card["suggestions"]
+    resource = suggestion["actions"][0]["resource"]
+    assert "999000001" == resource["code"]["coding"][0]["code"]
+    assert "urgent" == resource["priority"]
