@@ -20,18 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = "# site extension for a test\nsystem,code,display,status,source\n"
 
 
-def _run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _python(site: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run a fresh interpreter with the site folder set and no other B12CDS_ variable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
     env["B12CDS_VALUE_SET_DIR"] = str(site)
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
-        check=False,
+        check=check,
     )
+
+
+def _run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _python(site, "-m", "service.cli", *args)
 
 
 @pytest.mark.parametrize(
@@ -84,17 +89,7 @@ def test_site_extension_adds_codes_to_the_prefetch_filter(tmp_path):
         "from cards.services import SERVICES;"
         "print('62238-1' in SERVICES['b12-patient-view'].prefetch['observations'])"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
-    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = _python(tmp_path, "-c", script, check=True)
     assert "True" == result.stdout.strip()
 
 
@@ -105,17 +100,7 @@ def test_create_app_raises_naming_file_and_line(tmp_path):
         encoding="utf-8",
     )
     script = "from service import create_app; create_app()"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
-    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _python(tmp_path, "-c", script, check=False)
     assert 0 != result.returncode
     assert "ValueSetError" in result.stderr
     assert "neuro-findings.csv line 3: duplicate code 91019004" in result.stderr
@@ -138,17 +123,7 @@ def test_site_order_codes_give_the_paediatric_referral(tmp_path):
         "print(json.dumps(cards))"
     )
     fixture = ROOT / "fhir_fixtures/hooks/b12-patient-view/ex20-child-neuro-deficient.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
-    env["B12CDS_VALUE_SET_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(fixture)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = _python(tmp_path, "-c", script, str(fixture), check=True)
     (card,) = json.loads(result.stdout)
     (suggestion,) = card["suggestions"]
     resource = suggestion["actions"][0]["resource"]
