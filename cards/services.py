@@ -84,6 +84,9 @@ TREATMENT_OWNERS = (
     "ileal-resection",
     "bariatric-prophylaxis",
     "vegan-diet-supplement",
+    # Not in §7.0's list: its create replaces the clinician's own cyanocobalamin draft, so it
+    # yields to any card above and keeps the one-create-per-response rule.
+    "cyanocobalamin-safety",
 )
 # Cards that silence others in the same response (§7.1-§7.4 interactions).
 SUPPRESSES: Mapping[str, frozenset[str]] = {

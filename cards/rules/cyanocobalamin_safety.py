@@ -66,7 +66,14 @@ def evaluate(facts: Facts) -> list[Card]:
 
 def _intravenous(facts: Facts, draft: Order) -> Card:
     offers = [compose.delete(f"Remove the IV draft {draft.medication.name}", draft.ref, True)]
-    if draft.raw is not None:
+    actions = [
+        "Most of an intravenous cyanocobalamin dose is lost in the urine: give it "
+        "intramuscularly or by deep subcutaneous injection.",
+    ]
+    if facts.optic_atrophy:
+        # Cyanocobalamin by any route is cautioned in Leber's disease: no IM copy is offered.
+        actions.append("Optic atrophy is on record: see the card on Leber's disease.")
+    elif draft.raw is not None:
         resource = orders.with_route_im(draft.raw, facts.patient_id)
         offers.append(
             compose.create("Order the same cyanocobalamin intramuscularly", resource, True)
@@ -78,14 +85,7 @@ def _intravenous(facts: Facts, draft: Order) -> Card:
         Indicator.WARNING,
         "Cyanocobalamin ordered IV: most of an IV dose is lost in the urine; use IM or deep SC",
         compose.detail(
-            facts,
-            [f"Cyanocobalamin order: {draft.describe()}"],
-            [
-                "Most of an intravenous cyanocobalamin dose is lost in the urine: give it "
-                "intramuscularly or by deep subcutaneous injection.",
-            ],
-            [],
-            ["S-FDA-CN"],
+            facts, [f"Cyanocobalamin order: {draft.describe()}"], actions, [], ["S-FDA-CN"]
         ),
         [draft.ref, "iv"],
         "S-FDA-CN",

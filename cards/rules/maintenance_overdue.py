@@ -52,32 +52,53 @@ SETTINGS = (
 )
 
 
-def _last_dose(facts: Facts) -> tuple[Dose, bool] | None:
-    """Return the last dose and whether its date is only a prescription date."""
-    if facts.b12_doses:
-        return facts.b12_doses[-1], False
-    if facts.last_b12_request is None:
+_GIVEN = ("administration", "statement", "request event")  # dose records, not prescriptions
+
+
+def _last_dose(facts: Facts, parenteral: bool | None) -> tuple[Dose, bool] | None:
+    """Return the last dose (of the route class asked for) and whether it is a prescription date.
+
+    §7.17: the last dose comes from administrations, statements or request events; with none of
+    these, from the latest request's authoredOn, and the card says it is a prescription date.
+    """
+
+    def wanted(dose: Dose) -> bool:
+        return parenteral is None or dose.route.parenteral == parenteral
+
+    given = [d for d in facts.b12_doses if d.source in _GIVEN and wanted(d)]
+    if given:
+        return given[-1], False
+    prescribed = [d for d in facts.b12_doses if d.source not in _GIVEN and wanted(d)]
+    if facts.last_b12_request is not None and wanted(facts.last_b12_request):
+        prescribed.append(facts.last_b12_request)
+    if not prescribed:
         return None
-    return facts.last_b12_request, True
+    return max(prescribed, key=lambda d: d.when), True
 
 
 def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
-    """Return (last dose, prescription date only, days since, interval) when maintenance lapsed."""
+    """Return (last dose, prescription date only, days since, interval) when maintenance lapsed.
+
+    The current product decides the interval: an active request or statement names it (an active
+    oral or nasal one is current supply, so nothing is overdue); else the last dose does.
+    """
     if facts.hook is not Hook.PATIENT_VIEW or not facts.on_maintenance_regimen:
         return None
     if facts.b12_drafted:
         return None
-    found = _last_dose(facts)
+    current = [o for o in facts.orders if o.active and o.is_b12]
+    if current and not any(o.route.parenteral for o in current):
+        return None  # current oral or nasal supply
+    found = _last_dose(facts, True if current else None)
     if found is None:
         return None
     last, prescribed = found
     days = (facts.today - last.when).days
     interval, grace = facts.maintenance_interval(last)
     if last.route in (Route.ORAL, Route.NASAL):
-        oral_current = any(o.active and o.is_b12 for o in facts.orders)
         supply_end = max((o.end for o in facts.orders if o.is_b12 and o.end), default=None)
-        ended = supply_end or last.when
-        if oral_current or (facts.today - ended).days <= facts.settings.maint_oral_supply_days:
+        ended = max(supply_end or last.when, last.when)
+        if (facts.today - ended).days <= facts.settings.maint_oral_supply_days:
             return None
         return last, prescribed, days, interval
     if days <= interval + grace:

@@ -37,8 +37,8 @@ TRIGGER = (
     "product is drafted; B12 is indeterminate."
 )
 INDICATOR = (
-    "info; warning when it replaces a warning card or the dropped regimen of a critical or "
-    "warning card; critical when it replaces b12-neuro-untreated."
+    "info; warning when it replaces a warning card or the dropped regimen of a critical card; "
+    "critical when it replaces b12-neuro-untreated."
 )
 SUGGESTS = (
     "None by default; a referral ServiceRequest only when the site adds a `paediatric_referral` "
@@ -97,7 +97,7 @@ def evaluate(
     if any(card.rule_id == b12_neuro_untreated.RULE_ID for card, _ in replaced):
         indicator = Indicator.CRITICAL
     elif any(c.indicator is Indicator.WARNING for c, _ in replaced) or any(
-        c.indicator in (Indicator.WARNING, Indicator.CRITICAL) for c in dropped
+        c.indicator is Indicator.CRITICAL for c in dropped
     ):
         indicator = Indicator.WARNING
     evidence = [f"Age {facts.age_years} years (under {facts.settings.age_min_adult})"]

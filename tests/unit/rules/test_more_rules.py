@@ -1,0 +1,1814 @@
+"""Tables for the twelve rules of clinical-rules §7.10-§7.22 (and §9 examples 20-29, 33-36, 39-42).
+
+Every chart runs through the whole service of its hook (`SERVICES[...].evaluate`), so suppression,
+the single owner of the B12 treatment suggestion, the under-16 guard and `paediatric-specialist`
+apply as in production. `_run` also checks the §7.0 invariants (one owner, no dose for a child).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from cards import terminology as vs
+from cards.model import Card
+from cards.services import SERVICES
+from cards.settings import Profile
+from cards.settings import Settings
+from tests.unit.fhir import ICD10CM
+from tests.unit.fhir import IM
+from tests.unit.fhir import IV
+from tests.unit.fhir import ORAL
+from tests.unit.fhir import SNOMED
+from tests.unit.fhir import SUBJECT
+from tests.unit.fhir import ago
+from tests.unit.fhir import condition
+from tests.unit.fhir import facts
+from tests.unit.fhir import med_admin
+from tests.unit.fhir import med_request
+from tests.unit.fhir import med_statement
+from tests.unit.fhir import observation
+from tests.unit.fhir import patient
+from tests.unit.fhir import service_request
+from tests.unit.rules.test_rules import ATAXIA
+from tests.unit.rules.test_rules import B12
+from tests.unit.rules.test_rules import EGFR
+from tests.unit.rules.test_rules import EGFR_UNIT
+from tests.unit.rules.test_rules import HOLOTC
+from tests.unit.rules.test_rules import IM_B12
+from tests.unit.rules.test_rules import MCV
+from tests.unit.rules.test_rules import METHOTREXATE
+from tests.unit.rules.test_rules import MMA
+from tests.unit.rules.test_rules import MULTIVITAMIN
+from tests.unit.rules.test_rules import ORAL_B12
+from tests.unit.rules.test_rules import OSEL
+from tests.unit.rules.test_rules import OSIGN
+from tests.unit.rules.test_rules import PARAESTHESIA
+from tests.unit.rules.test_rules import PERNICIOUS
+from tests.unit.rules.test_rules import PRENATAL_DRAFT
+from tests.unit.rules.test_rules import _b12
+from tests.unit.rules.test_rules import _creates_medication_request
+from tests.unit.rules.test_rules import _fired
+from tests.unit.rules.test_rules import _hb
+from tests.unit.rules.test_rules import _hydroxocobalamin
+from tests.unit.rules.test_rules import _run
+from tests.unit.rules.test_rules import row
+
+
+US = Settings(profile=Profile.US)
+IFAB = "31444-3"
+NASAL = "46713006"
+LENGTH_CODE = "http://loinc.org|XXXX-X"
+LENGTH = Settings(ileal_length_code=LENGTH_CODE)
+OPTIC = condition(SNOMED, "76976005", "Optic atrophy", ago(300), id="oa-1")
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _cards(resources: Sequence[dict[str, Any]], **chart: Any) -> list[Card]:
+    """Return the service's cards (§7.0 invariants checked) and check every summary's length."""
+    cards = _run(resources, **chart)
+    for card in cards:
+        assert len(card.summary) <= 139, card.summary
+    return cards
+
+
+def _card(cards: Sequence[Card], rule_id: str) -> Card:
+    """Return the one card of a rule."""
+    (card,) = [c for c in cards if c.rule_id == rule_id]
+    return card
+
+
+def _key(action: Any) -> str:
+    """Return 'delete Type/id' or 'ResourceType code' (the product text when it has no code)."""
+    if action.type == "delete":
+        return f"delete {action.resourceId}"
+    resource = action.resource
+    concept = resource.get("medicationCodeableConcept") or resource.get("code") or {}
+    codings = concept.get("coding") or []
+    return f"{resource['resourceType']} {codings[0]['code'] if codings else concept.get('text')}"
+
+
+def _offers(card: Card) -> dict[str, bool | None]:
+    """Return each suggestion's key with its isRecommended."""
+    return {_key(s.actions[0]): s.isRecommended for s in card.suggestions}
+
+
+def _suggested(card: Card) -> set[str]:
+    """Return the keys of a card's suggestions."""
+    return set(_offers(card))
+
+
+def _created(card: Card, resource_type: str = "MedicationRequest") -> dict[str, Any]:
+    """Return the one resource of that type the card suggests creating."""
+    (resource,) = [
+        s.actions[0].resource
+        for s in card.suggestions
+        if s.actions[0].type == "create" and s.actions[0].resource["resourceType"] == resource_type
+    ]
+    return resource
+
+
+def _repeats(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the timing.repeat of each dosage row of a MedicationRequest."""
+    return [d["timing"]["repeat"] for d in resource["dosageInstruction"]]
+
+
+def _dose(resource: dict[str, Any], index: int = 0) -> tuple[Any, str, str]:
+    """Return (dose value, UCUM unit, route code) of one dosage row."""
+    dosage = resource["dosageInstruction"][index]
+    quantity = dosage["doseAndRate"][0]["doseQuantity"]
+    return quantity["value"], quantity["code"], dosage["route"]["coding"][0]["code"]
+
+
+def _procedure(
+    code: str, when: date, text: str, status: str = "completed", id: str | None = None
+) -> dict[str, Any]:
+    """Return a SNOMED-coded Procedure performed on `when`."""
+    return {
+        "resourceType": "Procedure",
+        "id": id or f"proc-{code}-{when.isoformat()}",
+        "status": status,
+        "subject": SUBJECT,
+        "code": {"coding": [{"system": SNOMED, "code": code}], "text": text},
+        "performedDateTime": when.isoformat(),
+    }
+
+
+def _select(*drafts: dict[str, Any], hook: Any = OSEL) -> dict[str, Any]:
+    """Return hook options that draft (and, for order-select, select) every given order."""
+    chart: dict[str, Any] = {"hook": hook, "drafts": list(drafts)}
+    if hook is OSEL:
+        chart["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
+    return chart
+
+
+# --- nitrous-oxide (§7.10; examples 27, 28, 29) -------------------------------------------------
+
+N2O_CRITICAL = {("nitrous-oxide", "critical")}
+N2O_WARNING = {("nitrous-oxide", "warning")}
+PAEDIATRIC_CRITICAL = {("paediatric-specialist", "critical")}
+PAEDIATRIC_WARNING = {("paediatric-specialist", "warning")}
+PAEDIATRIC_INFO = {("paediatric-specialist", "info")}
+UNTREATED = {("b12-deficiency-untreated", "warning")}
+REVIEW = {("treatment-response-review", "info")}
+N2O_DRAFT = med_request(rxnorm="1159834", status="draft", id="n2o-1")
+ENTONOX = med_request(text="Entonox", status="draft", id="n2o-2")
+NITRIC_OXIDE = med_request(rxnorm="7442", status="draft", id="no-1")
+SELECT_N2O = _select(N2O_DRAFT)
+EXAMPLE_27 = [patient(52), _b12(150, 30, id="b12-27")]
+EXAMPLE_28 = [patient(34, "male"), _b12(480, 30), METHOTREXATE]
+N2O_USE = condition(ICD10CM, "F18.10", "nitrous oxide misuse", ago(60), id="n2o-use")
+NUMBNESS = condition(SNOMED, "44077006", "Numbness", ago(20), id="numb-1")
+EXAMPLE_29 = [patient(22, "male"), N2O_USE, NUMBNESS, _b12(410, 5, id="b12-29")]
+WHIPPETS = condition(SNOMED, None, "Uses whippets at weekends", ago(40), id="n2o-text")
+
+NITROUS_OXIDE = [
+    row(N2O_CRITICAL, EXAMPLE_27, "example-27", **SELECT_N2O),
+    row(N2O_CRITICAL, EXAMPLE_27, "example-27-order-sign", **_select(N2O_DRAFT, hook=OSIGN)),
+    row(N2O_CRITICAL, [patient(60), PERNICIOUS], "pernicious-anaemia", **SELECT_N2O),
+    row(N2O_WARNING, [patient(50), _b12(250, 20)], "indeterminate-b12", **SELECT_N2O),
+    row(N2O_WARNING, [patient(50), _b12(480, 20), PARAESTHESIA], "neuro-findings", **SELECT_N2O),
+    row(N2O_WARNING, [patient(50), PARAESTHESIA], "neuro-b12-unknown", **SELECT_N2O),
+    row(N2O_WARNING, EXAMPLE_28, "example-28-entonox-text", **_select(ENTONOX, hook=OSIGN)),
+    row(N2O_WARNING, EXAMPLE_28, "methotrexate-coded-draft", **SELECT_N2O),
+    row(set(), [patient(50), _b12(480, 20)], "b12-normal-no-risk", **SELECT_N2O),
+    row(set(), [patient(50)], "b12-unknown-no-risk", **SELECT_N2O),
+    row(set(), EXAMPLE_27, "nitric-oxide-7442", **_select(NITRIC_OXIDE)),
+    row(set(), EXAMPLE_28, "example-28-nitric-oxide", **_select(NITRIC_OXIDE, hook=OSIGN)),
+    row(set(), EXAMPLE_27, "draft-not-selected", hook=OSEL, drafts=[N2O_DRAFT], selections=[]),
+    row(UNTREATED, EXAMPLE_27, "patient-view-has-no-drafted-branch"),
+    row(N2O_CRITICAL, EXAMPLE_29, "example-29-recreational"),
+    row(N2O_CRITICAL, [patient(30, "male"), N2O_USE, _hb(10.5, 10)], "recreational-anaemia"),
+    row(
+        N2O_CRITICAL,
+        [patient(30, "male"), N2O_USE, observation(MCV, 106, "fL", ago(10))],
+        "recreational-macrocytosis",
+    ),
+    row(N2O_CRITICAL, [patient(30, "male"), WHIPPETS, NUMBNESS], "recreational-text-only"),
+    row(N2O_WARNING, [*EXAMPLE_29, _hydroxocobalamin(20)], "recreational-on-parenteral-b12"),
+    row(set(), [patient(22, "male"), N2O_USE, _b12(410, 5)], "recreational-no-signs"),
+    row(set(), [patient(22, "male"), NUMBNESS, _b12(410, 5)], "signs-no-recorded-use"),
+    row(
+        set(),
+        EXAMPLE_29,
+        "recreational-branch-not-in-order-hooks",
+        **_select(med_request(rxnorm="6809", status="draft", id="met-x")),
+    ),
+    row(
+        N2O_CRITICAL | {("b12-neuro-untreated", "critical")},
+        [patient(30, "male"), N2O_USE, NUMBNESS, _b12(150, 5)],
+        "recreational-with-deficiency",
+    ),
+    row(
+        N2O_CRITICAL | PAEDIATRIC_WARNING,
+        [patient(14, "male"), N2O_USE, NUMBNESS, _b12(410, 5)],
+        "child-recreational",
+    ),
+    row(
+        N2O_CRITICAL | PAEDIATRIC_WARNING,
+        [patient(10, "male"), _b12(150, 30)],
+        "child-drafted",
+        **SELECT_N2O,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), NITROUS_OXIDE)
+def test_nitrous_oxide(expected, resources, chart):
+    """Drafted N2O: critical if deficient, else warning with a risk; recreational use (§7.10)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("offers", "resources", "chart"),
+    [
+        pytest.param(
+            {"delete MedicationRequest/n2o-1": True}, EXAMPLE_27, SELECT_N2O, id="example-27"
+        ),
+        pytest.param(
+            {"delete MedicationRequest/n2o-2": None},
+            EXAMPLE_28,
+            _select(ENTONOX, hook=OSIGN),
+            id="example-28-warning-not-recommended",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/n2o-1": None, "ServiceRequest 13964-2": None},
+            [patient(50), _b12(250, 20)],
+            SELECT_N2O,
+            id="indeterminate-asks-mma",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/n2o-1": None, "ServiceRequest 2132-9": None},
+            [patient(50), PARAESTHESIA],
+            SELECT_N2O,
+            id="unknown-asks-b12",
+        ),
+        pytest.param(
+            {
+                "ServiceRequest 13965-9": True,
+                "ServiceRequest 13964-2": None,
+                "ServiceRequest 308474002": None,
+                "MedicationRequest 317106": True,
+            },
+            EXAMPLE_29,
+            {},
+            id="example-29",
+        ),
+        pytest.param(
+            {
+                "ServiceRequest 13965-9": True,
+                "ServiceRequest 13964-2": None,
+                "ServiceRequest 308474002": None,
+                "MedicationRequest 309594": True,
+            },
+            EXAMPLE_29,
+            {"settings": US},
+            id="example-29-us",
+        ),
+        pytest.param(
+            {
+                "ServiceRequest 13965-9": True,
+                "ServiceRequest 13964-2": None,
+                "ServiceRequest 308474002": None,
+            },
+            [*EXAMPLE_29, _hydroxocobalamin(20)],
+            {},
+            id="on-parenteral-no-regimen",
+        ),
+        pytest.param(
+            {
+                "ServiceRequest 13965-9": True,
+                "ServiceRequest 13964-2": None,
+                "ServiceRequest 308474002": None,
+            },
+            [patient(14, "male"), N2O_USE, NUMBNESS, _b12(410, 5)],
+            {},
+            id="child-all-but-the-regimen",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/n2o-1": True},
+            [patient(10, "male"), _b12(150, 30)],
+            SELECT_N2O,
+            id="child-drafted-keeps-delete",
+        ),
+    ],
+)
+def test_nitrous_oxide_suggestions(offers, resources, chart):
+    """Delete the draft (recommended when critical); tests, referral and -NEURO regimen (§7.10)."""
+    card = _card(_cards(resources, **chart), "nitrous-oxide")
+
+    assert offers == {k: v or None for k, v in _offers(card).items()}
+
+
+def test_example_29_regimen_is_neuro():
+    """Suggest MR-UK-NEURO, 1 mg IM on alternate days (example 29)."""
+    card = _card(_cards(EXAMPLE_29), "nitrous-oxide")
+
+    assert {"frequency": 1, "period": 2, "periodUnit": "d"} == _repeats(_created(card))[0]
+
+
+def test_example_29_referral_is_urgent():
+    """The neurology referral of the recreational branch is urgent (§7.10)."""
+    card = _card(_cards(EXAMPLE_29), "nitrous-oxide")
+
+    (referral,) = [
+        s.actions[0].resource
+        for s in card.suggestions
+        if _key(s.actions[0]) == "ServiceRequest 308474002"
+    ]
+    assert "urgent" == referral["priority"]
+
+
+def test_neuro_card_owns_regimen_over_recreational_card():
+    """b12-neuro-untreated outranks nitrous-oxide; the N2O card points to it (§7.0, §7.10)."""
+    cards = _cards([patient(30, "male"), N2O_USE, NUMBNESS, _b12(150, 5)])
+
+    n2o = _card(cards, "nitrous-oxide")
+    assert ["b12-neuro-untreated"] == [c.rule_id for c in cards if _creates_medication_request(c)]
+    assert _card(cards, "b12-neuro-untreated").summary in n2o.detail
+    assert {"ServiceRequest 13965-9", "ServiceRequest 13964-2", "ServiceRequest 308474002"} == (
+        _suggested(n2o)
+    )
+
+
+def test_recreational_card_owns_regimen_over_deficiency_card():
+    """nitrous-oxide outranks b12-deficiency-untreated for the treatment suggestion (§7.0)."""
+    cards = _cards([patient(30, "male"), N2O_USE, _hb(10.5, 10), _b12(150, 5)])
+
+    assert {("nitrous-oxide", "critical"), ("b12-deficiency-untreated", "warning")} == _fired(cards)
+    assert ["nitrous-oxide"] == [c.rule_id for c in cards if _creates_medication_request(c)]
+    assert _card(cards, "nitrous-oxide").summary in _card(cards, "b12-deficiency-untreated").detail
+
+
+@pytest.mark.parametrize(
+    ("phrases", "resources", "chart"),
+    [
+        pytest.param(
+            [
+                "Entonox (identified from the order text)",
+                "480 pg/mL",
+                "30 Oct 2026",
+                "methotrexate",
+            ],
+            EXAMPLE_28,
+            _select(ENTONOX, hook=OSIGN),
+            id="example-28",
+        ),
+        pytest.param(
+            ["150 pg/mL", "30 Oct 2026", "subacute combined degeneration", "alternative agent"],
+            EXAMPLE_27,
+            SELECT_N2O,
+            id="example-27",
+        ),
+        pytest.param(
+            ["nitrous oxide misuse", "30 Sep 2026", "Numbness", "9 Nov 2026", "410 pg/mL"],
+            EXAMPLE_29,
+            {},
+            id="example-29",
+        ),
+        pytest.param(
+            ["homocysteine", "MMA", "stopping nitrous oxide", "neurology", "possible"],
+            EXAMPLE_29,
+            {},
+            id="example-29-advice",
+        ),
+    ],
+)
+def test_nitrous_oxide_detail(phrases, resources, chart):
+    """Name the evidence with its values and dates, and the advice of §7.10."""
+    detail = _card(_cards(resources, **chart), "nitrous-oxide").detail
+
+    for phrase in phrases:
+        assert phrase in detail
+
+
+# --- metformin-monitoring (§7.11; example 26) --------------------------------------------------
+
+METFORMIN_INFO = {("metformin-monitoring", "info")}
+METFORMIN_WARNING = {("metformin-monitoring", "warning")}
+POLYNEUROPATHY = condition(SNOMED, "42345000", "Polyneuropathy", ago(60), id="pn-1")
+EXAMPLE_26 = [
+    patient(66, "male"),
+    med_request(rxnorm="6809", dose=500, unit="mg", authored=date(2023, 11, 29), id="met-1"),
+    _b12(410, 609),
+]
+METFORMIN_DRAFT = med_request(rxnorm="6809", dose=500, unit="mg", status="draft", id="met-d")
+
+
+def _metformin(days: int, status: str = "active") -> dict[str, Any]:
+    """Return a metformin 500 mg request authored `days` ago."""
+    return med_request(rxnorm="6809", dose=500, unit="mg", authored=ago(days), status=status)
+
+
+METFORMIN_MONITORING = [
+    row(METFORMIN_INFO, EXAMPLE_26, "example-26"),
+    row(METFORMIN_WARNING, [*EXAMPLE_26, POLYNEUROPATHY], "example-26-polyneuropathy"),
+    row(METFORMIN_WARNING, [patient(66, "male"), _metformin(60), _hb(11.0, 10)], "anaemia-short"),
+    row(METFORMIN_WARNING, [patient(66, "male"), _metformin(60), ATAXIA], "neuro-short"),
+    row(METFORMIN_INFO, [patient(66, "male"), _metformin(150)], "five-months"),
+    row(set(), [patient(66, "male"), _metformin(90)], "three-months"),
+    row(
+        METFORMIN_INFO,
+        [patient(66, "male"), _metformin(90)],
+        "three-months-site-minimum-two",
+        settings=Settings(metformin_min_months=2),
+    ),
+    row(
+        set(),
+        [patient(66, "male"), _metformin(150)],
+        "five-months-site-minimum-six",
+        settings=Settings(metformin_min_months=6),
+    ),
+    row(set(), [*EXAMPLE_26, _b12(410, 200)], "b12-within-a-year"),
+    row(set(), [*EXAMPLE_26, observation(HOLOTC, 80, "pmol/L", ago(100))], "holotc-within-a-year"),
+    row({("b12-deficiency-untreated", "warning")}, [*EXAMPLE_26, PERNICIOUS], "b12-deficient"),
+    row(set(), [*EXAMPLE_26, ORAL_B12], "on-b12"),
+    row(set(), [patient(66, "male"), _metformin(1000, status="stopped")], "metformin-stopped"),
+    row(set(), [patient(66, "male"), _b12(410, 609)], "no-metformin"),
+    row(METFORMIN_INFO, EXAMPLE_26, "focused-draft-long-history", **_select(METFORMIN_DRAFT)),
+    row(
+        METFORMIN_INFO,
+        EXAMPLE_26,
+        "order-sign-draft-long-history",
+        **_select(METFORMIN_DRAFT, hook=OSIGN),
+    ),
+    row(
+        METFORMIN_WARNING,
+        [patient(66, "male"), POLYNEUROPATHY],
+        "new-draft-with-neuropathy",
+        **_select(METFORMIN_DRAFT),
+    ),
+    row(set(), [patient(66, "male")], "new-draft-no-symptoms", **_select(METFORMIN_DRAFT)),
+    row(
+        set(),
+        EXAMPLE_26,
+        "draft-not-selected",
+        hook=OSEL,
+        drafts=[METFORMIN_DRAFT],
+        selections=[],
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), METFORMIN_MONITORING)
+def test_metformin_monitoring(expected, resources, chart):
+    """Long metformin, or neuropathy/anaemia, with no B12 result in a year: test B12 (§7.11)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_26_card():
+    """Suggest B12 2132-9; say how long metformin has run and when B12 was last checked."""
+    card = _card(_cards(EXAMPLE_26), "metformin-monitoring")
+
+    assert {"ServiceRequest 2132-9"} == _suggested(card)
+    assert "On metformin 3 years" in card.summary
+    for phrase in ("29 Nov 2023", "3 years", "410 pg/mL", "30 Mar 2025"):
+        assert phrase in card.detail
+
+
+def test_drafted_metformin_summary():
+    """A new metformin order with neuropathy says 'Metformin ordered' (§7.11)."""
+    cards = _cards([patient(66, "male"), POLYNEUROPATHY], **_select(METFORMIN_DRAFT))
+
+    card = _card(cards, "metformin-monitoring")
+    assert card.summary.startswith("Metformin ordered and no B12 result in the past year")
+    assert "Polyneuropathy" in card.detail
+
+
+# --- acid-suppression-monitoring (§7.12; example 39) -------------------------------------------
+
+ACID = {("acid-suppression-monitoring", "info")}
+
+
+def _ppi(days: int, rxnorm: str = "7646") -> dict[str, Any]:
+    """Return an acid suppressant (omeprazole by default) authored `days` ago."""
+    return med_request(rxnorm=rxnorm, dose=20, unit="mg", authored=ago(days))
+
+
+EXAMPLE_39 = [patient(79, "male"), _ppi(730)]
+ADULT_PPI = [patient(60), _ppi(730)]
+Z98_84 = condition(ICD10CM, "Z98.84", "Bariatric surgery status", ago(730), id="bar-1")
+SLEEVE = _procedure("427074001", ago(730), "Laparoscopic sleeve gastrectomy", id="proc-24")
+ILEUM = _procedure("307193005", date(2023, 11, 29), "Resection of terminal ileum", id="proc-40")
+VEGAN = condition(SNOMED, "1255165006", "Vegan diet", ago(400), id="vegan-1")
+GASTRECTOMY = _procedure("53442002", ago(2000), "Gastrectomy", id="proc-gast")
+OMEPRAZOLE_DRAFT = med_request(rxnorm="7646", dose=20, unit="mg", status="draft", id="ppi-d")
+
+ACID_SUPPRESSION = [
+    row(ACID, EXAMPLE_39, "example-39"),
+    row(ACID, [patient(79, "male"), _ppi(730, rxnorm="4278")], "famotidine-h2ra"),
+    row(set(), [patient(75, "male"), _ppi(730)], "age-75-is-not-over-75"),
+    row(set(), ADULT_PPI, "no-other-risk"),
+    row(set(), [patient(79, "male"), _ppi(180)], "six-months"),
+    row(ACID, [*ADULT_PPI, PARAESTHESIA], "neuro-findings"),
+    row(ACID, [*ADULT_PPI, _hb(11.0, 10)], "anaemia"),
+    row(ACID, [*ADULT_PPI, observation(MCV, 105, "fL", ago(10))], "macrocytosis"),
+    row(ACID | METFORMIN_INFO, [*ADULT_PPI, _metformin(400)], "metformin-over-4-months"),
+    row(ACID | {("vegan-diet-supplement", "info")}, [*ADULT_PPI, VEGAN], "vegan"),
+    row(ACID | {("bariatric-prophylaxis", "warning")}, [*ADULT_PPI, SLEEVE], "bariatric"),
+    row(ACID | {("ileal-resection", "warning")}, [*ADULT_PPI, ILEUM], "ileal-resection"),
+    row(ACID, [*ADULT_PPI, GASTRECTOMY], "gastrectomy"),
+    row(set(), [*EXAMPLE_39, _b12(400, 200)], "b12-within-a-year"),
+    row({("b12-deficiency-untreated", "warning")}, [*EXAMPLE_39, PERNICIOUS], "b12-deficient"),
+    row(set(), [*EXAMPLE_39, ORAL_B12], "on-b12"),
+    row(ACID, EXAMPLE_39, "focused-draft", **_select(OMEPRAZOLE_DRAFT)),
+    row(set(), EXAMPLE_39, "other-draft-focused", **_select(METFORMIN_DRAFT)),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), ACID_SUPPRESSION)
+def test_acid_suppression_monitoring(expected, resources, chart):
+    """Over 12 months of PPI/H2RA, no recent B12 and another risk factor: info (§7.12)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_39_card():
+    """Suggest B12 2132-9; name the drug, its start and the extra risk (example 39)."""
+    card = _card(_cards(EXAMPLE_39), "acid-suppression-monitoring")
+
+    assert {"ServiceRequest 2132-9"} == _suggested(card)
+    for phrase in ("29 Nov 2024", "2 years", "age 79", "colchicine"):
+        assert phrase in card.detail
+
+
+def test_acid_suppression_and_metformin_each_name_their_drug():
+    """Both monitoring cards may fire for one patient, each naming its drug (§7.12)."""
+    cards = _cards([*ADULT_PPI, _metformin(400)])
+
+    assert "Acid suppression" in _card(cards, "acid-suppression-monitoring").detail
+    assert "metformin" in _card(cards, "acid-suppression-monitoring").detail
+    assert "Metformin" in _card(cards, "metformin-monitoring").detail
+
+
+# --- bariatric-prophylaxis (§7.13; examples 24, 25) --------------------------------------------
+
+BARIATRIC = {("bariatric-prophylaxis", "warning")}
+EXAMPLE_24 = [patient(47), Z98_84, SLEEVE, _b12(390, 182)]
+EXAMPLE_25 = [
+    *EXAMPLE_24,
+    med_statement(text="cyanocobalamin 1000 mcg tablet daily", start=ago(100), id="ms-25"),
+]
+
+
+def _oral_cyanocobalamin(dose_ug: float, period: int = 1, period_unit: str = "d") -> dict:
+    """Return an active oral cyanocobalamin statement of `dose_ug` per period."""
+    return med_statement(
+        text="Cyanocobalamin tablet",
+        route=ORAL,
+        dose=dose_ug,
+        unit="ug",
+        period=period,
+        period_unit=period_unit,
+        start=ago(100),
+    )
+
+
+BARIATRIC_PROPHYLAXIS = [
+    row(BARIATRIC, EXAMPLE_24, "example-24"),
+    row(set(), EXAMPLE_25, "example-25-oral-supplement"),
+    row(BARIATRIC, [patient(47), SLEEVE], "sleeve-procedure-only"),
+    row(
+        BARIATRIC,
+        [patient(47), condition(ICD10CM, "Z98.84", "Bariatric status", ago(900), "resolved")],
+        "status-condition-whatever-clinical-status",
+    ),
+    row(
+        BARIATRIC,
+        [patient(47), _procedure("173747005", ago(3000), "Roux-en-Y gastrojejunostomy")],
+        "roux-en-y",
+    ),
+    row(
+        set(),
+        [patient(47), _procedure("427074001", ago(30), "Sleeve", status="not-done")],
+        "procedure-not-done",
+    ),
+    row(BARIATRIC, [*EXAMPLE_24, _oral_cyanocobalamin(100)], "oral-100-ug-daily-too-little"),
+    row(BARIATRIC, [*EXAMPLE_24, _oral_cyanocobalamin(1000, 1, "wk")], "oral-1000-ug-weekly"),
+    row(set(), [*EXAMPLE_24, _oral_cyanocobalamin(350)], "oral-350-ug-daily"),
+    row(
+        BARIATRIC,
+        [*EXAMPLE_24, med_statement(contained_medication=MULTIVITAMIN, start=ago(100))],
+        "multivitamin-is-not-a-supplement",
+    ),
+    row(set(), [*EXAMPLE_24, IM_B12], "on-parenteral-b12"),
+    row(set(), [*EXAMPLE_24, _hydroxocobalamin(30)], "parenteral-dose-within-interval"),
+    row(
+        {("b12-deficiency-untreated", "warning")},
+        [patient(47), Z98_84, SLEEVE, _b12(150, 20)],
+        "deficient",
+    ),
+    row(PAEDIATRIC_WARNING, [patient(15), SLEEVE, _b12(390, 182)], "child"),
+    row(set(), [patient(47), _b12(390, 182)], "no-bariatric-surgery"),
+    row(
+        BARIATRIC,
+        [patient(31), condition(ICD10CM, "O99.841", "Bariatric status in pregnancy", ago(30))],
+        "o99-84-condition",
+    ),
+    row(set(), EXAMPLE_24, "not-an-order-hook-rule", hook=OSIGN, drafts=[]),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), BARIATRIC_PROPHYLAXIS)
+def test_bariatric_prophylaxis(expected, resources, chart):
+    """Bariatric surgery and no B12 supplement (≥ 350 ug/day or parenteral): warning (§7.13)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("code", "settings", "dose"),
+    [
+        pytest.param("309593", Settings(), (1000, "ug", ORAL), id="uk-oral-1000"),
+        pytest.param("309593", US, (1000, "ug", ORAL), id="us-oral-1000"),
+        pytest.param(
+            "317106", Settings(bariatric_regimen="im-monthly"), (1, "mg", IM), id="uk-im-monthly"
+        ),
+        pytest.param(
+            "309594",
+            Settings(profile=Profile.US, bariatric_regimen="im-monthly"),
+            (1000, "ug", IM),
+            id="us-im-monthly",
+        ),
+    ],
+)
+def test_bariatric_regimen(code, settings, dose):
+    """Suggest MR-ORAL-1000; `bariatric_regimen` = im-monthly gives the profile's MAINT (§7.13)."""
+    card = _card(_cards(EXAMPLE_24, settings=settings), "bariatric-prophylaxis")
+
+    assert {f"MedicationRequest {code}": True} == _offers(card)
+    assert dose == _dose(_created(card))
+
+
+def test_example_24_detail():
+    """Name the surgery and its date, and the last B12 (§7.13)."""
+    card = _card(_cards(EXAMPLE_24), "bariatric-prophylaxis")
+
+    for phrase in ("Laparoscopic sleeve gastrectomy", "29 Nov 2024", "390 pg/mL", "31 May 2026"):
+        assert phrase in card.detail
+
+
+def test_bariatric_detail_mentions_multivitamin():
+    """Say that the multivitamin's B12 does not count as a supplement (§7.13)."""
+    cards = _cards([*EXAMPLE_24, med_statement(contained_medication=MULTIVITAMIN, start=ago(9))])
+
+    assert "does not count as a supplement" in _card(cards, "bariatric-prophylaxis").detail
+
+
+# --- ileal-resection (§7.14; example 40) -------------------------------------------------------
+
+ILEAL = {("ileal-resection", "warning")}
+EXAMPLE_40 = [patient(41, "male"), ILEUM]
+
+
+def _length(value: float, unit: str = "cm", days_ago: int = 30) -> dict[str, Any]:
+    """Return a resected-length Observation of the site's code XXXX-X."""
+    return observation("XXXX-X", value, unit, ago(days_ago))
+
+
+Z90_49_ILEUM = condition(ICD10CM, "Z90.49", "Acquired absence of terminal ileum", ago(900))
+Z90_49_OTHER = condition(ICD10CM, "Z90.49", "Acquired absence of gallbladder", ago(900))
+
+ILEAL_RESECTION = [
+    row(ILEAL, EXAMPLE_40, "example-40-monitoring"),
+    row(set(), [*EXAMPLE_40, _b12(400, 100)], "b12-within-a-year"),
+    row(set(), [*EXAMPLE_40, observation(MMA, 0.2, "umol/L", ago(100))], "mma-within-a-year"),
+    row(ILEAL, [*EXAMPLE_40, _b12(400, 400)], "b12-over-a-year-ago"),
+    row(ILEAL, [*EXAMPLE_40, _length(30)], "treatment-30-cm", settings=LENGTH),
+    row(ILEAL, [*EXAMPLE_40, _length(20)], "treatment-20-cm", settings=LENGTH),
+    row(ILEAL, [*EXAMPLE_40, _length(250, "mm")], "treatment-250-mm", settings=LENGTH),
+    row(
+        ILEAL,
+        [*EXAMPLE_40, _length(30), _b12(400, 100)],
+        "treatment-despite-recent-normal-b12",
+        settings=LENGTH,
+    ),
+    row(set(), [*EXAMPLE_40, _length(10)], "shorter-than-20-cm", settings=LENGTH),
+    row(set(), [*EXAMPLE_40, _length(19.5)], "just-under-20-cm", settings=LENGTH),
+    row(set(), [*EXAMPLE_40, _hydroxocobalamin(30)], "on-parenteral-b12"),
+    row(
+        {("b12-deficiency-untreated", "warning")},
+        [*EXAMPLE_40, _b12(150, 20)],
+        "deficient",
+    ),
+    row(ILEAL, [patient(41, "male"), Z90_49_ILEUM], "z90-49-with-ileal-text"),
+    row(set(), [patient(41, "male"), Z90_49_OTHER], "z90-49-without-ileal-text"),
+    row(set(), [patient(41, "male")], "no-resection"),
+    row(
+        ILEAL,
+        [patient(41, "male"), condition(ICD10CM, "K90.829", "Short bowel syndrome", ago(300))],
+        "short-bowel-syndrome",
+    ),
+    row(ILEAL, [patient(12, "male"), ILEUM], "child-monitoring-branch-still-fires"),
+    row(
+        PAEDIATRIC_WARNING,
+        [patient(12, "male"), ILEUM, _length(30)],
+        "child-treatment-branch-replaced",
+        settings=LENGTH,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), ILEAL_RESECTION)
+def test_ileal_resection(expected, resources, chart):
+    """Treat when ≥ 20 cm, monitor when the length is unknown, silent when shorter (§7.14)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("offers", "resources", "settings"),
+    [
+        pytest.param(
+            {"ServiceRequest 2132-9": True, "ServiceRequest 13964-2": None},
+            EXAMPLE_40,
+            Settings(),
+            id="example-40",
+        ),
+        pytest.param(
+            {"ServiceRequest 2132-9": True, "ServiceRequest 13964-2": None},
+            [*EXAMPLE_40, _length(30)],
+            Settings(),
+            id="length-code-not-configured",
+        ),
+        pytest.param(
+            {"MedicationRequest 317106": True}, [*EXAMPLE_40, _length(30)], LENGTH, id="uk-treat"
+        ),
+        pytest.param(
+            {"MedicationRequest 309594": True},
+            [*EXAMPLE_40, _length(30)],
+            Settings(profile=Profile.US, ileal_length_code=LENGTH_CODE),
+            id="us-treat",
+        ),
+        pytest.param(
+            {"ServiceRequest 2132-9": True, "ServiceRequest 13964-2": None},
+            [patient(12, "male"), ILEUM],
+            Settings(),
+            id="child-monitoring",
+        ),
+    ],
+)
+def test_ileal_resection_suggestions(offers, resources, settings):
+    """Monitoring: B12 and MMA; treatment: MR-UK-MAINT / MR-US-MAINT (§7.14)."""
+    card = _card(_cards(resources, settings=settings), "ileal-resection")
+
+    assert offers == {k: v or None for k, v in _offers(card).items()}
+
+
+def test_ileal_treatment_is_uk_maintenance():
+    """The uk treatment branch is 1 mg IM every 2-3 months (MR-UK-MAINT)."""
+    card = _card(_cards([*EXAMPLE_40, _length(30)], settings=LENGTH), "ileal-resection")
+
+    resource = _created(card)
+    assert [{"frequency": 1, "period": 2, "periodMax": 3, "periodUnit": "mo"}] == _repeats(resource)
+    assert (1, "mg", IM) == _dose(resource)
+
+
+@pytest.mark.parametrize(
+    ("phrases", "resources", "settings"),
+    [
+        pytest.param(
+            ["Resection of terminal ileum", "29 Nov 2023", "Resected length not recorded", "20 cm"],
+            EXAMPLE_40,
+            Settings(),
+            id="monitoring",
+        ),
+        pytest.param(
+            ["Resected length 30 cm", "Resection of terminal ileum", "29 Nov 2023"],
+            [*EXAMPLE_40, _length(30)],
+            LENGTH,
+            id="treatment",
+        ),
+        pytest.param(
+            ["Resected length 25 cm"], [*EXAMPLE_40, _length(250, "mm")], LENGTH, id="mm-in-cm"
+        ),
+    ],
+)
+def test_ileal_resection_detail(phrases, resources, settings):
+    """Name the procedure, its date and the length if known (§7.14)."""
+    detail = _card(_cards(resources, settings=settings), "ileal-resection").detail
+
+    for phrase in phrases:
+        assert phrase in detail
+
+
+def test_ileal_length_recorded_at_surgery_years_ago():
+    """A length recorded at the operation three years ago still gives the treatment branch."""
+    cards = _cards([*EXAMPLE_40, _length(30, days_ago=1096)], settings=LENGTH)
+
+    assert {"MedicationRequest 317106"} == _suggested(_card(cards, "ileal-resection"))
+
+
+# --- vegan-diet-supplement (§7.15; example 41) -------------------------------------------------
+
+VEGAN_INFO = {("vegan-diet-supplement", "info")}
+EXAMPLE_41 = [patient(30), VEGAN]
+BREASTFEEDING = condition(SNOMED, "866041003", "Mother currently breastfeeding", ago(60), id="bf-1")
+
+VEGAN_DIET_SUPPLEMENT = [
+    row(VEGAN_INFO, EXAMPLE_41, "example-41"),
+    row(
+        VEGAN_INFO,
+        [patient(30), condition(SNOMED, "765021002", "Vegetarian diet", ago(400))],
+        "vegetarian-code",
+    ),
+    row(
+        VEGAN_INFO,
+        [patient(30), condition(SNOMED, None, "Strict vegetarian", ago(100))],
+        "vegetarian-text-only",
+    ),
+    row(
+        set(),
+        [patient(30), condition(SNOMED, None, "Non-vegetarian diet", ago(100))],
+        "non-vegetarian-text",
+    ),
+    row(set(), [*EXAMPLE_41, ORAL_B12], "oral-b12"),
+    row(
+        set(),
+        [*EXAMPLE_41, med_statement(contained_medication=MULTIVITAMIN, start=ago(100))],
+        "multivitamin-with-b12-counts",
+    ),
+    row({("b12-deficiency-untreated", "warning")}, [*EXAMPLE_41, _b12(150, 20)], "deficient"),
+    row(PAEDIATRIC_INFO, [patient(12), VEGAN], "child"),
+    row(
+        VEGAN_INFO | {("pregnancy-b12", "info")},
+        [*EXAMPLE_41, BREASTFEEDING],
+        "breastfeeding-vegan-mother",
+    ),
+    row(set(), [patient(30)], "no-diet-record"),
+    row(set(), EXAMPLE_41, "not-an-order-hook-rule", hook=OSIGN, drafts=[]),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), VEGAN_DIET_SUPPLEMENT)
+def test_vegan_diet_supplement(expected, resources, chart):
+    """Vegan or vegetarian diet and no B12-containing product: info (§7.15)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("key", "dose", "repeat", "settings"),
+    [
+        pytest.param(
+            "MedicationRequest 309593",
+            (2000, "ug", ORAL),
+            {"frequency": 1, "period": 1, "periodUnit": "wk"},
+            Settings(),
+            id="uk-weekly-2000",
+        ),
+        pytest.param(
+            "MedicationRequest 309593",
+            (2000, "ug", ORAL),
+            {"frequency": 1, "period": 1, "periodUnit": "wk"},
+            US,
+            id="us-weekly-2000",
+        ),
+        pytest.param(
+            "MedicationRequest Vitamin B12 (cyanocobalamin) supplement, at least 10 micrograms",
+            (10, "ug", ORAL),
+            {"frequency": 1, "period": 1, "periodUnit": "d"},
+            Settings(vegan_regimen="daily-10"),
+            id="daily-10",
+        ),
+        pytest.param(
+            "MedicationRequest Vitamin B12 (cyanocobalamin) supplement 250 micrograms",
+            (250, "ug", ORAL),
+            {"frequency": 1, "period": 1, "periodUnit": "d"},
+            Settings(vegan_regimen="seed"),
+            id="seed",
+        ),
+    ],
+)
+def test_vegan_regimen(key, dose, repeat, settings):
+    """Suggest MR-VEGAN (2000 ug weekly); `vegan_regimen` switches the template (§7.15)."""
+    card = _card(_cards(EXAMPLE_41, settings=settings), "vegan-diet-supplement")
+
+    resource = _created(card)
+    assert {key} == _suggested(card)
+    assert (dose, [repeat]) == (_dose(resource), _repeats(resource))
+
+
+def test_vegan_detail():
+    """Name the diet evidence and its date and the adult options (§7.15)."""
+    detail = _card(_cards(EXAMPLE_41), "vegan-diet-supplement").detail
+
+    for phrase in ("Vegan diet", "25 Oct 2025", "10 micrograms daily", "2000"):
+        assert phrase in detail
+
+
+def test_vegan_seed_is_a_site_option():
+    """The seed regimen is said to be a site option, not guideline text (§7.15)."""
+    cards = _cards(EXAMPLE_41, settings=Settings(vegan_regimen="seed"))
+
+    assert "site option" in _card(cards, "vegan-diet-supplement").detail
+
+
+# --- pernicious-anaemia-oral (§7.16; example 42) -----------------------------------------------
+
+PA_ORAL = {("pernicious-anaemia-oral", "warning")}
+# Started 40 days ago: treatment-response-review is not yet due (8 weeks us, 12 weeks uk).
+ORAL_1000 = med_statement(
+    text="Cyanocobalamin 1000 mcg tablet", route=ORAL, dose=1000, unit="ug", start=ago(40)
+)
+ORAL_100 = med_statement(
+    text="Cyanocobalamin 100 mcg tablet", route=ORAL, dose=100, unit="ug", start=ago(40)
+)
+NASAL_B12 = med_statement(text="Cyanocobalamin nasal spray", route=NASAL, start=ago(40))
+G32 = condition(
+    ICD10CM, "G32.0", "Subacute combined degeneration of spinal cord", ago(600), "inactive"
+)
+EXAMPLE_42 = [patient(70), PERNICIOUS, ORAL_1000]
+ORAL_DRAFT = med_request(rxnorm="309593", route=ORAL, dose=1, unit="mg", status="draft", id="or-1")
+IM_DRAFT = med_request(rxnorm="317106", route=IM, dose=1, unit="mg", status="draft", id="oh-1")
+
+PERNICIOUS_ANAEMIA_ORAL = [
+    row(PA_ORAL, EXAMPLE_42, "example-42"),
+    row(PA_ORAL, [patient(70), GASTRECTOMY, ORAL_1000], "gastrectomy"),
+    row(PA_ORAL, [patient(70), PERNICIOUS, NASAL_B12, G32], "nasal-with-neuro-history"),
+    row(set(), [patient(70), PERNICIOUS, NASAL_B12], "nasal-without-neuro-history"),
+    row(set(), [*EXAMPLE_42, IM_B12], "parenteral-too"),
+    row(set(), EXAMPLE_42, "allow-oral-in-pa-1000", settings=Settings(allow_oral_in_PA=True)),
+    row(
+        PA_ORAL,
+        [patient(70), PERNICIOUS, ORAL_100],
+        "allow-oral-in-pa-100-too-little",
+        settings=Settings(allow_oral_in_PA=True),
+    ),
+    row(PA_ORAL, [patient(70), PERNICIOUS, ORAL_100], "oral-100"),
+    row({("b12-deficiency-untreated", "warning")}, [patient(70), PERNICIOUS], "no-b12-at-all"),
+    row(set(), [patient(70), ORAL_1000], "no-pernicious-anaemia"),
+    row(
+        PA_ORAL,
+        [patient(70), observation(IFAB, None, None, ago(100), interpretation="POS"), ORAL_1000],
+        "positive-intrinsic-factor-antibody",
+    ),
+    row(PAEDIATRIC_WARNING, [patient(12), PERNICIOUS, ORAL_1000], "child"),
+    row(
+        {("b12-neuro-untreated", "critical")},
+        [*EXAMPLE_42, PARAESTHESIA],
+        "neuro-card-silences-it",
+    ),
+    row(PA_ORAL, [patient(70), PERNICIOUS], "focused-oral-draft", **_select(ORAL_DRAFT)),
+    row(
+        {("potassium-monitoring", "warning")},
+        [patient(70), PERNICIOUS],
+        "oral-and-im-drafted",
+        **_select(ORAL_DRAFT, IM_DRAFT, hook=OSIGN),
+    ),
+    row(set(), EXAMPLE_42, "order-hook-other-draft-focused", **_select(METFORMIN_DRAFT)),
+    row(set(), [patient(70), ORAL_1000], "focused-oral-draft-no-pa", **_select(ORAL_DRAFT)),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), PERNICIOUS_ANAEMIA_ORAL)
+def test_pernicious_anaemia_oral(expected, resources, chart):
+    """Pernicious anaemia or gastrectomy on oral (or nasal with neuro history) B12 only (§7.16)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("code", "repeat", "resources", "settings"),
+    [
+        pytest.param(
+            "317106",
+            {"frequency": 1, "period": 2, "periodMax": 3, "periodUnit": "mo"},
+            EXAMPLE_42,
+            Settings(),
+            id="example-42-uk-maint",
+        ),
+        pytest.param(
+            "309594",
+            {"frequency": 1, "period": 1, "periodUnit": "mo"},
+            EXAMPLE_42,
+            US,
+            id="example-42-us-maint",
+        ),
+        pytest.param(
+            "317106",
+            {"frequency": 1, "period": 2, "periodUnit": "mo"},
+            [patient(70), PERNICIOUS, NASAL_B12, G32],
+            Settings(),
+            id="uk-maint-neuro",
+        ),
+    ],
+)
+def test_pernicious_anaemia_oral_regimen(code, repeat, resources, settings):
+    """Suggest MR-UK-MAINT (-NEURO with neuro history) in uk, MR-US-MAINT in us (§7.16)."""
+    card = _card(_cards(resources, settings=settings), "pernicious-anaemia-oral")
+
+    assert {f"MedicationRequest {code}": True} == _offers(card)
+    assert [repeat] == _repeats(_created(card))
+
+
+@pytest.mark.parametrize(
+    ("summary", "phrases", "resources", "settings"),
+    [
+        pytest.param(
+            "Pernicious anaemia on oral B12 only: oral therapy is not dependable; consider IM",
+            ["Pernicious anaemia", "Cyanocobalamin 1000 mcg tablet", "lifelong"],
+            EXAMPLE_42,
+            Settings(),
+            id="example-42",
+        ),
+        pytest.param(
+            "Pernicious anemia on oral B12 only: oral therapy is not dependable; consider IM",
+            ["Cyanocobalamin 1000 mcg tablet", "FDA label"],
+            EXAMPLE_42,
+            US,
+            id="us-spelling",
+        ),
+        pytest.param(
+            "Pernicious anaemia on nasal B12 only: nasal therapy is not dependable; consider IM",
+            ["nasal", "Subacute combined degeneration", "no longer active"],
+            [patient(70), PERNICIOUS, NASAL_B12, G32],
+            Settings(),
+            id="nasal",
+        ),
+        pytest.param(
+            "Gastrectomy on oral B12 only: oral therapy is not dependable; consider IM",
+            ["Gastrectomy"],
+            [patient(70), GASTRECTOMY, ORAL_1000],
+            Settings(),
+            id="gastrectomy",
+        ),
+    ],
+)
+def test_pernicious_anaemia_oral_text(summary, phrases, resources, settings):
+    """Name the diagnosis and the current product (§7.16)."""
+    card = _card(_cards(resources, settings=settings), "pernicious-anaemia-oral")
+
+    assert summary == card.summary
+    for phrase in phrases:
+        assert phrase in card.detail
+
+
+# --- maintenance-overdue (§7.17; examples 33, 34) ----------------------------------------------
+
+OVERDUE = {("maintenance-overdue", "warning")}
+OVERDUE_CRITICAL = {("maintenance-overdue", "critical")}
+EXAMPLE_33 = [patient(80, "male"), PERNICIOUS, _hydroxocobalamin(240), _hydroxocobalamin(150)]
+EXAMPLE_34 = [patient(78), PERNICIOUS, G32, _hydroxocobalamin(200)]
+
+
+def _cyanocobalamin_im(days_ago: int) -> dict[str, Any]:
+    """Return a cyanocobalamin 1000 ug IM administration."""
+    return med_admin(rxnorm="309594", route=IM, dose=1000, unit="ug", when=ago(days_ago))
+
+
+def _pa(*extra: Any) -> list[Any]:
+    """Return an 80-year-old man with pernicious anaemia and the given records."""
+    return [patient(80, "male"), PERNICIOUS, *extra]
+
+
+LAPSED_ORAL = med_statement(
+    text="Cyanocobalamin 1000 mcg tablet",
+    route=ORAL,
+    dose=1000,
+    unit="ug",
+    status="completed",
+    start=ago(300),
+    end=ago(60),
+)
+
+MAINTENANCE_OVERDUE = [
+    row(OVERDUE, EXAMPLE_33, "example-33"),
+    row(OVERDUE_CRITICAL, EXAMPLE_34, "example-34"),
+    row(REVIEW, _pa(_hydroxocobalamin(106)), "uk-hydroxo-106-days"),
+    row(OVERDUE, _pa(_hydroxocobalamin(107)), "uk-hydroxo-107-days"),
+    row(set(), _pa(G32, _hydroxocobalamin(75)), "uk-hydroxo-neuro-75-days"),
+    row(OVERDUE, _pa(G32, _hydroxocobalamin(76)), "uk-hydroxo-neuro-76-days"),
+    row(OVERDUE, _pa(G32, _hydroxocobalamin(151)), "neuro-lapse-90-days-warning"),
+    row(OVERDUE_CRITICAL, _pa(G32, _hydroxocobalamin(152)), "neuro-lapse-91-days-critical"),
+    row(OVERDUE, _pa(_hydroxocobalamin(400)), "no-neuro-history-never-critical"),
+    row(set(), _pa(_hydroxocobalamin(38)), "us-hydroxo-38-days", settings=US),
+    row(OVERDUE, _pa(_hydroxocobalamin(39)), "us-hydroxo-39-days", settings=US),
+    row(set(), _pa(_cyanocobalamin_im(38)), "uk-cyanocobalamin-38-days"),
+    row(OVERDUE, _pa(_cyanocobalamin_im(39)), "uk-cyanocobalamin-39-days"),
+    row(OVERDUE, _pa(LAPSED_ORAL), "oral-supply-ended-60-days-ago"),
+    row(
+        REVIEW,
+        _pa(
+            med_statement(
+                text="Cyanocobalamin 1000 mcg tablet",
+                route=ORAL,
+                status="completed",
+                start=ago(300),
+                end=ago(20),
+            )
+        ),
+        "oral-supply-ended-20-days-ago",
+    ),
+    row(PA_ORAL | REVIEW, _pa(LAPSED_ORAL, ORAL_1000), "oral-still-active"),
+    row(
+        {("b12-deficiency-untreated", "warning")},
+        _pa(_hydroxocobalamin(800)),
+        "last-dose-over-730-days",
+    ),
+    row(
+        {("b12-deficiency-untreated", "warning")},
+        [patient(60), _b12(150, 170), _hydroxocobalamin(150)],
+        "no-lifelong-indication",
+    ),
+    row(
+        OVERDUE,
+        [patient(60), GASTRECTOMY, _hydroxocobalamin(150)],
+        "gastrectomy-is-lifelong",
+    ),
+    pytest.param(
+        OVERDUE | PAEDIATRIC_INFO,
+        [patient(12), PERNICIOUS, _hydroxocobalamin(150)],
+        {},
+        id="child-fires-without-dose",
+    ),
+    row(set(), EXAMPLE_33, "not-an-order-hook-rule", hook=OSIGN, drafts=[]),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), MAINTENANCE_OVERDUE)
+def test_maintenance_overdue(expected, resources, chart):
+    """Lifelong regimen past its interval + grace; critical with neuro history > 90 days (§7.17)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("code", "repeat", "resources", "settings"),
+    [
+        pytest.param(
+            "317106",
+            {"frequency": 1, "period": 2, "periodMax": 3, "periodUnit": "mo"},
+            EXAMPLE_33,
+            Settings(),
+            id="example-33-uk-maint",
+        ),
+        pytest.param(
+            "309594",
+            {"frequency": 1, "period": 1, "periodUnit": "mo"},
+            EXAMPLE_33,
+            US,
+            id="example-33-us-maint",
+        ),
+        pytest.param(
+            "317106",
+            {"frequency": 1, "period": 2, "periodUnit": "mo"},
+            EXAMPLE_34,
+            Settings(),
+            id="example-34-uk-maint-neuro",
+        ),
+        pytest.param(
+            "309593",
+            {"frequency": 1, "period": 1, "periodUnit": "d"},
+            _pa(LAPSED_ORAL),
+            Settings(),
+            id="lapsed-oral-oral-1000",
+        ),
+    ],
+)
+def test_maintenance_overdue_regimen(code, repeat, resources, settings):
+    """Suggest the maintenance template of the product and profile (§7.17)."""
+    card = _card(_cards(resources, settings=settings), "maintenance-overdue")
+
+    assert {f"MedicationRequest {code}"} == _suggested(card)
+    assert [repeat] == _repeats(_created(card))
+
+
+@pytest.mark.parametrize(
+    ("summary", "phrases", "resources"),
+    [
+        pytest.param(
+            "B12 maintenance looks overdue: last dose 2 Jul 2026, 150 days ago",
+            ["hydroxocobalamin", "2 Jul 2026", "58 days past due", "Pernicious anaemia"],
+            EXAMPLE_33,
+            id="example-33",
+        ),
+        pytest.param(
+            "B12 maintenance looks overdue: last dose 13 May 2026, 200 days ago",
+            ["139 days past due", "13 May 2026", "Subacute combined degeneration", "irreversible"],
+            EXAMPLE_34,
+            id="example-34",
+        ),
+    ],
+)
+def test_maintenance_overdue_text(summary, phrases, resources):
+    """Say the last dose date, days since and days past due (§7.17)."""
+    card = _card(_cards(resources), "maintenance-overdue")
+
+    assert summary == card.summary
+    for phrase in phrases:
+        assert phrase in card.detail
+
+
+def test_example_33_replaces_deficiency_card():
+    """A lapsed course replaces b12-deficiency-untreated; one owner of the regimen (example 33)."""
+    cards = _cards(EXAMPLE_33)
+
+    assert ["maintenance-overdue"] == [c.rule_id for c in cards]
+
+
+def test_maintenance_date_from_prescription_is_said():
+    """With only a prescription on record, the card says the date is a prescription date."""
+    completed = med_request(
+        rxnorm="317106", route=IM, dose=1, unit="mg", status="completed", authored=ago(150)
+    )
+    card = _card(_cards(_pa(completed)), "maintenance-overdue")
+
+    assert "prescription date" in card.detail
+
+
+# --- pregnancy-b12 (§7.18; example 22) ---------------------------------------------------------
+
+PREGNANCY_WARNING = {("pregnancy-b12", "warning")}
+PREGNANCY_INFO = {("pregnancy-b12", "info")}
+PREGNANT_20W = condition(SNOMED, "77386006", "Pregnant", ago(140), id="preg-22")
+EXAMPLE_22 = [patient(29), PREGNANT_20W, _b12(160, 7, id="b12-22")]
+B12_TEST = service_request(B12, "lab-1")
+SELECT_B12_TEST = _select(B12_TEST)
+
+PREGNANCY_B12 = [
+    row(PREGNANCY_WARNING | UNTREATED, EXAMPLE_22, "example-22"),
+    row(
+        PREGNANCY_INFO | {("b12-indeterminate-functional-tests", "info")},
+        [patient(29), PREGNANT_20W, _b12(250, 7)],
+        "indeterminate-b12",
+    ),
+    row(
+        PREGNANCY_INFO,
+        [*EXAMPLE_22, med_statement(text="Cyanocobalamin 1000 mcg tablet", start=ago(5))],
+        "low-b12-on-treatment",
+    ),
+    row(
+        PREGNANCY_WARNING | UNTREATED,
+        [patient(29), PREGNANT_20W, observation(HOLOTC, 19, "pmol/L", ago(7))],
+        "holotc-low",
+    ),
+    row(PREGNANCY_INFO, [patient(29), PREGNANT_20W], "b12-test-drafted", **SELECT_B12_TEST),
+    row(
+        PREGNANCY_INFO,
+        [patient(29), PREGNANT_20W],
+        "b12-test-drafted-order-sign",
+        **_select(B12_TEST, hook=OSIGN),
+    ),
+    row(PREGNANCY_WARNING, EXAMPLE_22, "deficient-with-test-drafted", **SELECT_B12_TEST),
+    row(set(), EXAMPLE_22, "order-hook-without-test-draft", **_select(METFORMIN_DRAFT)),
+    row(set(), [patient(29), PREGNANT_20W, _b12(500, 7)], "b12-normal"),
+    row(set(), [patient(29), PREGNANT_20W], "no-b12-result"),
+    row(
+        UNTREATED,
+        [patient(29), condition(SNOMED, "77386006", "Pregnant", ago(300)), _b12(160, 7)],
+        "pregnancy-older-than-42-weeks",
+    ),
+    row(
+        UNTREATED,
+        [patient(29, "male"), PREGNANT_20W, _b12(160, 7)],
+        "never-pregnant-when-male",
+    ),
+    row(
+        PREGNANCY_INFO | {("vegan-diet-supplement", "info")},
+        [patient(29), BREASTFEEDING, VEGAN],
+        "breastfeeding-vegan",
+    ),
+    row(
+        PREGNANCY_INFO | UNTREATED,
+        [patient(29), BREASTFEEDING, _b12(160, 7)],
+        "breastfeeding-deficient",
+    ),
+    row(set(), [patient(29), BREASTFEEDING, _b12(500, 7)], "breastfeeding-b12-normal"),
+    row(
+        PREGNANCY_WARNING | UNTREATED,
+        [*EXAMPLE_22, BREASTFEEDING],
+        "first-branch-only",
+    ),
+    row(
+        set(),
+        [patient(31), PREGNANT_20W, _hb(12.4, 5)],
+        "example-23-prenatal-folic-acid",
+        **_select(PRENATAL_DRAFT),
+    ),
+    row(
+        PREGNANCY_INFO | {("b12-test-uninformative", "info")},
+        [patient(29), PREGNANT_20W, _hydroxocobalamin(6)],
+        "with-uninformative-test-card",
+        **SELECT_B12_TEST,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), PREGNANCY_B12)
+def test_pregnancy_b12(expected, resources, chart):
+    """(a) pregnant, deficient, untreated: warning; (b) pregnant total B12: info; (c) (§7.18)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_22_suggestions():
+    """MMA optional (not recommended) on pregnancy-b12; the regimen on the deficiency card."""
+    cards = _cards(EXAMPLE_22)
+
+    assert {"ServiceRequest 13964-2": None} == {
+        k: v or None for k, v in _offers(_card(cards, "pregnancy-b12")).items()
+    }
+    assert "MedicationRequest 317106" in _suggested(_card(cards, "b12-deficiency-untreated"))
+    assert ["b12-deficiency-untreated"] == [
+        c.rule_id for c in cards if _creates_medication_request(c)
+    ]
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        pytest.param(
+            [patient(29), PREGNANT_20W, observation(HOLOTC, 19, "pmol/L", ago(7))], id="holotc"
+        ),
+        pytest.param([*EXAMPLE_22, observation(MMA, 0.6, "umol/L", ago(6))], id="mma-exists"),
+    ],
+)
+def test_pregnancy_no_mma_when_holotc_or_mma_exists(resources):
+    """No MMA suggestion when an MMA or holoTC result exists (§7.18)."""
+    assert set() == _suggested(_card(_cards(resources), "pregnancy-b12"))
+
+
+@pytest.mark.parametrize(
+    ("summary", "phrases", "resources"),
+    [
+        pytest.param(
+            "Pregnant with low B12 and no treatment: confirm if unclear, but do not delay "
+            "treatment",
+            ["Pregnant", "12 Jul 2026", "160 pg/mL", "22 Nov 2026", "4 weeks"],
+            EXAMPLE_22,
+            id="example-22",
+        ),
+        pytest.param(
+            "Pregnancy lowers total B12: interpret with care; holoTC or MMA confirm better",
+            ["250 pg/mL", "holoTC", "prenatal folic acid"],
+            [patient(29), PREGNANT_20W, _b12(250, 7)],
+            id="branch-b",
+        ),
+        pytest.param(
+            "Breastfeeding with B12 deficiency or a vegan diet: the infant may be at risk",
+            ["Mother currently breastfeeding", "Vegan diet", "infant"],
+            [patient(29), BREASTFEEDING, VEGAN],
+            id="branch-c",
+        ),
+    ],
+)
+def test_pregnancy_text(summary, phrases, resources):
+    """One card, the first branch that holds, with its evidence (§7.18)."""
+    card = _card(_cards(resources), "pregnancy-b12")
+
+    assert summary == card.summary
+    for phrase in phrases:
+        assert phrase in card.detail
+
+
+def test_pregnancy_one_card_first_branch():
+    """Pregnant, deficient and breastfeeding: one pregnancy-b12 card, branch (a) (§7.18)."""
+    card = _card(_cards([*EXAMPLE_22, BREASTFEEDING]), "pregnancy-b12")
+
+    assert card.summary.startswith("Pregnant with low B12 and no treatment")
+
+
+# --- paediatric-specialist (§7.19; examples 20, 21) --------------------------------------------
+
+EXAMPLE_20 = [patient(9, "male"), _b12(120, 10, id="b12-20"), ATAXIA]
+FA_CHILD = med_request(rxnorm="310410", status="draft", id="fa-9")
+
+PAEDIATRIC_SPECIALIST = [
+    row(PAEDIATRIC_CRITICAL, EXAMPLE_20, "example-20"),
+    row(
+        {("folate-before-b12", "critical")} | PAEDIATRIC_CRITICAL,
+        EXAMPLE_20,
+        "example-21",
+        **_select(FA_CHILD),
+    ),
+    row(PAEDIATRIC_WARNING, [patient(9, "male"), _b12(120, 10)], "deficiency-no-neuro"),
+    row(
+        PAEDIATRIC_INFO | {("b12-indeterminate-functional-tests", "info")},
+        [patient(9, "male"), _b12(250, 10)],
+        "indeterminate",
+    ),
+    row(PAEDIATRIC_INFO, [patient(9), VEGAN], "vegan"),
+    row(PAEDIATRIC_WARNING, [patient(15), SLEEVE], "bariatric"),
+    row(PAEDIATRIC_INFO, [patient(9), _b12(500, 10)], "b12-product-drafted", **_select(ORAL_DRAFT)),
+    row(
+        PAEDIATRIC_WARNING,
+        [patient(9, "male"), _b12(120, 10)],
+        "order-hook-judged-as-at-chart-open",
+        **_select(METFORMIN_DRAFT),
+    ),
+    row(set(), [patient(9), _b12(500, 10)], "child-b12-normal"),
+    row(set(), [patient(9)], "child-nothing-recorded"),
+    row(
+        set(),
+        [patient(0), condition(SNOMED, "169741004", "Breast fed", ago(30))],
+        "infant-branch-off-by-default",
+    ),
+    row(UNTREATED, [patient(16, "male"), _b12(120, 10)], "sixteen-is-adult"),
+    row({("b12-neuro-untreated", "critical")}, [patient(40), _b12(120, 10), ATAXIA], "adult"),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), PAEDIATRIC_SPECIALIST)
+def test_paediatric_specialist(expected, resources, chart):
+    """Under 16 with a B12 finding: specialist advice in place of adult-dose cards (§7.19)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_20_card():
+    """No suggestion by default; name the age and the findings of the replaced card (ex. 20)."""
+    card = _card(_cards(EXAMPLE_20), "paediatric-specialist")
+
+    assert () == card.suggestions
+    for phrase in ("Age 9 years (under 16)", "120 pg/mL", "19 Nov 2026", "Ataxia", "neurology"):
+        assert phrase in card.detail
+    assert "1 mg" not in card.detail
+    assert "1000" not in card.detail
+
+
+def test_example_21_keeps_only_the_delete():
+    """Folic acid card keeps its delete; no B12 MedicationRequest anywhere (example 21)."""
+    cards = _cards(EXAMPLE_20, **_select(FA_CHILD))
+
+    assert {"delete MedicationRequest/fa-9"} == _suggested(_card(cards, "folate-before-b12"))
+    assert not any(_creates_medication_request(c) for c in cards)
+
+
+@pytest.mark.parametrize(
+    ("priority", "resources"),
+    [
+        pytest.param("urgent", EXAMPLE_20, id="critical-urgent"),
+        pytest.param("routine", [patient(9, "male"), _b12(120, 10)], id="warning-routine"),
+    ],
+)
+def test_paediatric_site_referral(priority, resources, monkeypatch):
+    """A site's own paediatric_referral order code gives a referral, urgent when critical."""
+    site = vs.Code(SNOMED, "1234567", "Referral to paediatrics", "U", "site")
+    monkeypatch.setattr(
+        vs, "ORDER_CODES", MappingProxyType({**vs.ORDER_CODES, "paediatric_referral": site})
+    )
+    card = _card(_cards(resources), "paediatric-specialist")
+
+    assert {"ServiceRequest 1234567"} == _suggested(card)
+    assert priority == _created(card, "ServiceRequest")["priority"]
+
+
+# --- The under-16 guard across the three services (§7.0) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resources", "chart"),
+    [
+        pytest.param(EXAMPLE_20, {}, id="pv-neuro"),
+        pytest.param([patient(12), PERNICIOUS, _hydroxocobalamin(150)], {}, id="pv-overdue"),
+        pytest.param([patient(12), PERNICIOUS, ORAL_1000], {}, id="pv-pa-oral"),
+        pytest.param([patient(12), VEGAN, SLEEVE], {}, id="pv-vegan-bariatric"),
+        pytest.param(
+            [patient(12), ILEUM, _length(30)], {"settings": LENGTH}, id="pv-ileal-treatment"
+        ),
+        pytest.param([patient(14, "male"), N2O_USE, NUMBNESS], {}, id="pv-recreational-n2o"),
+        pytest.param(EXAMPLE_20, _select(FA_CHILD), id="osel-folic-acid"),
+        pytest.param([patient(12), PERNICIOUS], _select(ORAL_DRAFT), id="osel-oral-draft"),
+        pytest.param(
+            [patient(10), OPTIC],
+            _select(med_request(rxnorm="309594", route=IV, status="draft", id="cn-c"), hook=OSIGN),
+            id="osign-cyanocobalamin-iv-optic",
+        ),
+        pytest.param(EXAMPLE_20, _select(FA_CHILD, hook=OSIGN), id="osign-folic-acid"),
+    ],
+)
+def test_no_b12_medication_request_for_a_child(resources, chart):
+    """No card in any service suggests creating a MedicationRequest for a child (§7.0)."""
+    cards = _cards(resources, **chart)
+
+    assert cards
+    assert not any(_creates_medication_request(c) for c in cards)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "resources", "settings"),
+    [
+        pytest.param("bariatric-prophylaxis", [patient(None), SLEEVE], Settings(), id="bariatric"),
+        pytest.param("vegan-diet-supplement", [patient(None), VEGAN], Settings(), id="vegan"),
+        pytest.param(
+            "maintenance-overdue",
+            [patient(None), PERNICIOUS, _hydroxocobalamin(150)],
+            Settings(),
+            id="maintenance",
+        ),
+        pytest.param(
+            "pernicious-anaemia-oral", [patient(None), PERNICIOUS, ORAL_1000], Settings(), id="pa"
+        ),
+        pytest.param(
+            "ileal-resection", [patient(None), ILEUM, _length(30)], LENGTH, id="ileal-treatment"
+        ),
+    ],
+)
+def test_unknown_age_no_dose(rule_id, resources, settings):
+    """Adult cards fire for an unknown age, without a dose, saying so (§7.0)."""
+    cards = _cards(resources, settings=settings)
+
+    card = _card(cards, rule_id)
+    assert not _creates_medication_request(card)
+    assert "age unknown: confirm the patient is an adult" in card.detail.lower()
+
+
+def test_one_owner_among_prophylaxis_cards():
+    """ileal-resection > bariatric-prophylaxis > vegan-diet-supplement own the regimen (§7.0)."""
+    cards = _cards([patient(50), ILEUM, _length(30), SLEEVE, VEGAN], settings=LENGTH)
+
+    assert {
+        ("ileal-resection", "warning"),
+        ("bariatric-prophylaxis", "warning"),
+        ("vegan-diet-supplement", "info"),
+    } == _fired(cards)
+    assert ["ileal-resection"] == [c.rule_id for c in cards if _creates_medication_request(c)]
+    owner = _card(cards, "ileal-resection").summary
+    assert owner in _card(cards, "bariatric-prophylaxis").detail
+    assert owner in _card(cards, "vegan-diet-supplement").detail
+
+
+def test_switched_to_oral_is_not_overdue_maintenance():
+    """A PA patient switched to an active oral request gets the oral card, not 'overdue'."""
+    oral = med_request(rxnorm="309593", route=ORAL, dose=1, unit="mg", authored=ago(100))
+    cards = _cards(_pa(_hydroxocobalamin(150), oral))
+
+    assert PA_ORAL | REVIEW == _fired(cards)
+
+
+# --- b12-test-uninformative (§7.21; example 35) ------------------------------------------------
+
+UNINFORMATIVE = {("b12-test-uninformative", "info")}
+EXAMPLE_35 = [patient(60), _hydroxocobalamin(6)]
+ESTABLISHED = med_statement(text="Cyanocobalamin 1000 mcg tablet", route=ORAL, start=ago(120))
+
+B12_TEST_UNINFORMATIVE = [
+    row(UNINFORMATIVE, EXAMPLE_35, "example-35", **SELECT_B12_TEST),
+    row(UNINFORMATIVE, EXAMPLE_35, "order-sign", **_select(B12_TEST, hook=OSIGN)),
+    row(UNINFORMATIVE, EXAMPLE_35, "holotc-test", **_select(service_request(HOLOTC, "lab-h"))),
+    row(UNINFORMATIVE, EXAMPLE_35, "ifab-test", **_select(service_request(IFAB, "lab-if"))),
+    row(
+        UNINFORMATIVE, [patient(60), _hydroxocobalamin(14)], "injection-14-days", **SELECT_B12_TEST
+    ),
+    row(set(), [patient(60), _hydroxocobalamin(15)], "injection-15-days", **SELECT_B12_TEST),
+    row(
+        set(),
+        [patient(60), _hydroxocobalamin(20)],
+        "ifab-15-plus-days",
+        **_select(service_request(IFAB, "lab-if")),
+    ),
+    row(UNINFORMATIVE, [patient(60), ESTABLISHED], "established-replacement", **SELECT_B12_TEST),
+    row(
+        set(),
+        [patient(60), med_statement(text="Cyanocobalamin 1000 mcg tablet", start=ago(60))],
+        "replacement-60-days",
+        **SELECT_B12_TEST,
+    ),
+    row(
+        set(),
+        [patient(60), ESTABLISHED],
+        "ifab-on-established-oral",
+        **_select(service_request(IFAB, "lab-if")),
+    ),
+    row(set(), EXAMPLE_35, "mma-is-useful", **_select(service_request(MMA, "lab-m"))),
+    row(set(), EXAMPLE_35, "not-selected", hook=OSEL, drafts=[B12_TEST], selections=[]),
+    row(
+        set(),
+        [patient(60), med_admin(rxnorm="5514", route=IV, dose=5, unit="g", when=ago(3))],
+        "cyanide-antidote",
+        **SELECT_B12_TEST,
+    ),
+    row(set(), [patient(60)], "no-b12-treatment", **SELECT_B12_TEST),
+    row(set(), EXAMPLE_35, "not-a-patient-view-rule"),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), B12_TEST_UNINFORMATIVE)
+def test_b12_test_uninformative(expected, resources, chart):
+    """B12/holoTC/IF-antibody test after an injection or on established therapy (§7.21)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_35_card():
+    """Delete ServiceRequest/lab-1, not recommended; say when the injection was (example 35)."""
+    card = _card(_cards(EXAMPLE_35, **SELECT_B12_TEST), "b12-test-uninformative")
+
+    assert {"delete ServiceRequest/lab-1"} == _suggested(card)
+    assert [False] == [s.isRecommended for s in card.suggestions]
+    assert "This test will not be reliable: B12 injection given 6 days ago" == card.summary
+    assert "23 Nov 2026" in card.detail
+
+
+def test_established_replacement_card():
+    """Say routine levels on established replacement are not informative (§7.21 (b))."""
+    card = _card(_cards([patient(60), ESTABLISHED], **SELECT_B12_TEST), "b12-test-uninformative")
+
+    assert "Routine B12 levels on established replacement are not informative" == card.summary
+    assert "1 Aug 2026" in card.detail
+    assert "MMA" in card.detail
+    assert {"delete ServiceRequest/lab-1"} == _suggested(card)
+
+
+def test_ifab_card_says_invalid():
+    """Intrinsic factor antibody results are invalid within 2 weeks of an injection (§7.21 (c))."""
+    cards = _cards(EXAMPLE_35, **_select(service_request(IFAB, "lab-if")))
+
+    card = _card(cards, "b12-test-uninformative")
+    assert "Intrinsic factor antibody results are invalid" in card.detail
+    assert {"delete ServiceRequest/lab-if"} == _suggested(card)
+
+
+# --- cyanocobalamin-safety (§7.22; example 36) -------------------------------------------------
+
+CYANO_WARNING = {("cyanocobalamin-safety", "warning")}
+CYANO_INFO = {("cyanocobalamin-safety", "info")}
+CYANO_IV = med_request(rxnorm="309594", route=IV, dose=1000, unit="ug", status="draft", id="cn-iv")
+CYANO_IM = med_request(rxnorm="309594", route=IM, dose=1000, unit="ug", status="draft", id="cn-im")
+CYANO_ORAL = med_request(
+    rxnorm="309593", route=ORAL, dose=1000, unit="ug", status="draft", id="cn-po"
+)
+EXAMPLE_36 = [patient(57, "male")]
+LEBER = condition(
+    SNOMED, None, "Leber hereditary optic neuropathy", ago(300), clinical="inactive", id="lhon-1"
+)
+EGFR_40 = observation(EGFR, 40, EGFR_UNIT, ago(30))
+
+
+def _text_iv_draft() -> dict[str, Any]:
+    """Return a text-only cyanocobalamin injection draft whose dosage text says IV."""
+    draft = med_request(text="Cyanocobalamin 1000 mcg/mL injection", status="draft", id="cn-tx")
+    draft["dosageInstruction"][0]["text"] = "1000 mcg IV once"
+    return draft
+
+
+CYANOCOBALAMIN_SAFETY = [
+    row(CYANO_WARNING, EXAMPLE_36, "example-36-us", settings=US, **_select(CYANO_IV, hook=OSIGN)),
+    row(CYANO_WARNING, EXAMPLE_36, "example-36-uk", **_select(CYANO_IV, hook=OSIGN)),
+    row(CYANO_WARNING, EXAMPLE_36, "iv-by-text", **_select(_text_iv_draft())),
+    row(
+        set(),
+        EXAMPLE_36,
+        "hydroxocobalamin-iv",
+        **_select(med_request(rxnorm="317106", route=IV, status="draft", id="oh-iv")),
+    ),
+    row(
+        set(),
+        EXAMPLE_36,
+        "cyanide-antidote",
+        **_select(
+            med_request(rxnorm="5514", route=IV, dose=5, unit="g", status="draft", id="ck-1")
+        ),
+    ),
+    row(set(), EXAMPLE_36, "cyanocobalamin-im", **_select(CYANO_IM)),
+    row(CYANO_WARNING, [patient(57, "male"), OPTIC], "optic-atrophy", **_select(CYANO_IM)),
+    row(CYANO_WARNING, [patient(57, "male"), LEBER], "leber-text-inactive", **_select(CYANO_IM)),
+    row(
+        CYANO_WARNING,
+        [patient(57, "male"), OPTIC],
+        "optic-atrophy-us",
+        settings=US,
+        **_select(CYANO_IM),
+    ),
+    row(CYANO_WARNING, [patient(57, "male"), OPTIC], "optic-oral", **_select(CYANO_ORAL)),
+    row(CYANO_INFO | PAEDIATRIC_INFO, [patient(0)], "infant-injection", **_select(CYANO_IM)),
+    row(CYANO_INFO, [patient(57, "male"), EGFR_40], "renal-injection", **_select(CYANO_IM)),
+    row(set(), [patient(57, "male"), EGFR_40], "renal-oral", **_select(CYANO_ORAL)),
+    row(PAEDIATRIC_INFO, [patient(1)], "one-year-old-is-not-an-infant", **_select(CYANO_IM)),
+    row(set(), EXAMPLE_36, "not-selected", hook=OSEL, drafts=[CYANO_IV], selections=[]),
+    pytest.param(
+        CYANO_WARNING | PAEDIATRIC_INFO,
+        [patient(10)],
+        _select(CYANO_IV, hook=OSIGN),
+        id="child-iv",
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), CYANOCOBALAMIN_SAFETY)
+def test_cyanocobalamin_safety(expected, resources, chart):
+    """IV route or optic atrophy: warning; infant or renal flag with injection: info (§7.22)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_example_36_suggestions():
+    """Delete the IV draft and create the same order IM (example 36, us)."""
+    cards = _cards(EXAMPLE_36, settings=US, **_select(CYANO_IV, hook=OSIGN))
+
+    card = _card(cards, "cyanocobalamin-safety")
+    assert {"delete MedicationRequest/cn-iv", "MedicationRequest 309594"} == _suggested(card)
+    resource = _created(card)
+    assert (1000, "ug", IM) == _dose(resource)
+    assert ("draft", None) == (resource["status"], resource.get("id"))
+    assert card.summary.startswith("Cyanocobalamin ordered IV")
+
+
+def test_iv_by_text_create_is_im():
+    """An IV order recognised from its text becomes IM in the created copy (§7.22 (a))."""
+    card = _card(_cards(EXAMPLE_36, **_select(_text_iv_draft())), "cyanocobalamin-safety")
+
+    dosage = _created(card)["dosageInstruction"][0]
+    assert (IM, "1000 mcg intramuscularly once") == (
+        dosage["route"]["coding"][0]["code"],
+        dosage["text"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("suggested", "repeat", "resources", "settings"),
+    [
+        pytest.param(
+            {"delete MedicationRequest/cn-im", "MedicationRequest 317106"},
+            {"frequency": 3, "period": 1, "periodUnit": "wk", "boundsDuration": {}},
+            [patient(57, "male"), OPTIC],
+            Settings(),
+            id="uk-standard",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/cn-im", "MedicationRequest 317106"},
+            {"frequency": 1, "period": 2, "periodUnit": "d"},
+            [patient(57, "male"), OPTIC, PARAESTHESIA, _b12(500, 10)],
+            Settings(),
+            id="uk-neuro",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/cn-im"},
+            None,
+            [patient(57, "male"), OPTIC],
+            US,
+            id="us-no-create",
+        ),
+        pytest.param(
+            {"delete MedicationRequest/cn-im"},
+            None,
+            [patient(10, "male"), OPTIC],
+            Settings(),
+            id="child-no-create",
+        ),
+    ],
+)
+def test_optic_atrophy_suggestions(suggested, repeat, resources, settings):
+    """Leber's branch: uk creates hydroxocobalamin, us and children only delete (§7.22 (b))."""
+    cards = _cards(resources, settings=settings, **_select(CYANO_IM))
+
+    card = _card(cards, "cyanocobalamin-safety")
+    assert suggested == _suggested(card)
+    if repeat is not None:
+        first = _repeats(_created(card))[0]
+        assert {k: first[k] for k in ("frequency", "period", "periodUnit")} == {
+            k: repeat[k] for k in ("frequency", "period", "periodUnit")
+        }
+
+
+def test_optic_atrophy_us_names_label_regimen():
+    """In us the detail names the US hydroxocobalamin label regimen (§7.22 (b))."""
+    cards = _cards([patient(57, "male"), OPTIC], settings=US, **_select(CYANO_IM))
+
+    detail = _card(cards, "cyanocobalamin-safety").detail
+    assert "30 micrograms daily for 5-10 days" in detail
+    assert "Optic atrophy" in detail
+
+
+def test_child_iv_delete_only():
+    """For a child the IV card keeps its delete and drops the IM copy (§7.22)."""
+    cards = _cards([patient(10)], **_select(CYANO_IV, hook=OSIGN))
+
+    assert {"delete MedicationRequest/cn-iv"} == _suggested(_card(cards, "cyanocobalamin-safety"))
+
+
+def test_one_card_per_draft_and_branch():
+    """An IV draft with optic atrophy gives two cards (§7.22)."""
+    found = facts(patient(57, "male"), OPTIC, hook=OSIGN, drafts=[CYANO_IV])
+    cards = SERVICES["b12-order-sign"].evaluate(found)
+
+    assert [
+        "Cyanocobalamin ordered IV: most of an IV dose is lost in the urine; use IM or deep SC",
+        "Cyanocobalamin with optic atrophy or Leber's disease on record: consider hydroxocobalamin",
+    ] == sorted(c.summary for c in cards if c.rule_id == "cyanocobalamin-safety")
+
+
+@pytest.mark.parametrize(
+    ("phrases", "resources"),
+    [
+        pytest.param(["Age 0 years", "Benzyl alcohol", "gasping"], [patient(0)], id="infant"),
+        pytest.param(["40 mL/min", "Aluminium"], [patient(57, "male"), EGFR_40], id="renal"),
+    ],
+)
+def test_excipient_detail(phrases, resources):
+    """Name the excipient caution and its evidence (§7.22 (c))."""
+    detail = _card(_cards(resources, **_select(CYANO_IM)), "cyanocobalamin-safety").detail
+
+    for phrase in phrases:
+        assert phrase in detail
+
+
+def test_one_owner_with_pernicious_anaemia_oral_and_optic_atrophy():
+    """At most one card creates a B12 MedicationRequest in a response (§7.0)."""
+    cards = _cards([patient(70), PERNICIOUS, OPTIC], **_select(CYANO_ORAL))
+
+    assert {("pernicious-anaemia-oral", "warning")} | CYANO_WARNING == _fired(cards)
+
+
+def test_one_owner_with_iv_draft_and_optic_atrophy():
+    """The IV card and the optic-atrophy card do not both create a MedicationRequest (§7.0)."""
+    cards = _cards([patient(57, "male"), OPTIC], **_select(CYANO_IV, hook=OSIGN))
+
+    assert 2 == len([c for c in cards if c.rule_id == "cyanocobalamin-safety"])
