@@ -1129,9 +1129,10 @@ class _Wanted:
         return True
 
     def _observation(self, resource: Mapping[str, Any]) -> bool:
-        pairs = raw_codes(resource.get("code"))
         site_code = self.settings.ileal_length_code
-        if site_code and any(f"{system}|{code}" == site_code for system, code in pairs):
+        if site_code and any(
+            f"{system}|{code}" == site_code for system, code in raw_codes(resource.get("code"))
+        ):
             return True  # a resection length is read whatever its age (§7.14)
         when = resource.get("effectiveDateTime") or resource.get("issued")
         period = resource.get("effectivePeriod")
@@ -1141,7 +1142,7 @@ class _Wanted:
             return False
         if resource.get("valueCodeableConcept"):
             return True  # a coded finding
-        loinc = [code for system, code in pairs if system == vs.LOINC]
+        loinc = [code for system, code in raw_codes(resource.get("code")) if system == vs.LOINC]
         return not loinc or any(code in _LAB_LOINC for code in loinc)
 
     def _condition(self, resource: Mapping[str, Any]) -> bool:
