@@ -5,16 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from service import create_app
 from tests.conftest import FIXTURES
-from tests.conftest import base_config
 from tests.conftest import load
 
 
@@ -91,11 +88,6 @@ def odd_observation(draw: st.DrawFn) -> dict[str, Any]:
             )
         )
     return obs
-
-
-@pytest.fixture(name="fuzz_client")
-def _fuzz_client() -> FlaskClient:
-    return create_app(base_config(REQUIRE_JWT=False)).test_client()
 
 
 def _no_nulls(value: Any) -> bool:
