@@ -67,7 +67,7 @@ def evaluate(facts: Facts) -> list[Card]:
     flagged = _flagged(facts, current)
     if not flagged:
         return []
-    causes = [f"Pernicious anaemia: {f.describe()}" for f in facts.pernicious_anaemia]
+    causes = [f"Pernicious anaemia evidence: {f.describe()}" for f in facts.pernicious_anaemia]
     causes += [f"Gastrectomy: {f.describe()}" for f in facts.gastrectomy]
     evidence = causes + [f"Current B12: {o.describe()}" for o in flagged]
     evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
@@ -82,16 +82,19 @@ def evaluate(facts: Facts) -> list[Card]:
     ]
     refs = [f.ref for f in (*facts.pernicious_anaemia, *facts.gastrectomy) if f.ref]
     refs += [o.ref for o in flagged if o.ref]
-    route = "nasal" if all(o.route is Route.NASAL for o in flagged) else "oral"
     anaemia = compose.spelling(facts, "anaemia", "anemia")
     cause = f"Pernicious {anaemia}" if facts.pernicious_anaemia else "Gastrectomy"
+    if all(o.route is Route.NASAL for o in flagged):
+        summary = f"{cause} with neurological history on nasal B12 only: consider IM"
+    else:
+        summary = f"{cause} on oral B12 only: oral therapy is not dependable; consider IM"
     return [
         compose.card(
             facts,
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            f"{cause} on {route} B12 only: {route} therapy is not dependable; consider IM",
+            summary,
             compose.detail(facts, evidence, actions, [], ["S-FDA-CN", "S-FDA-OH", "S-BSH"]),
             refs,
             "S-FDA-CN",

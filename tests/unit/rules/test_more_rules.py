@@ -1021,7 +1021,7 @@ def test_pernicious_anaemia_oral_regimen(code, repeat, resources, settings):
             id="us-spelling",
         ),
         pytest.param(
-            "Pernicious anaemia on nasal B12 only: nasal therapy is not dependable; consider IM",
+            "Pernicious anaemia with neurological history on nasal B12 only: consider IM",
             ["nasal", "Subacute combined degeneration", "no longer active"],
             [patient(70), PERNICIOUS, NASAL_B12, G32],
             Settings(),
