@@ -529,6 +529,7 @@ class _OrderHistory:
     metformin: list[Order] = field(default_factory=list)
     acid_suppressants: list[Order] = field(default_factory=list)
     b12_requests: list[Dose] = field(default_factory=list)
+    antidote_dates: list[date] = field(default_factory=list)  # Cyanokit: not treatment (§2.5)
 
 
 def _read_orders(
@@ -577,6 +578,8 @@ def _read_orders(
         )
         if draft or active:
             orders.append(order)
+        if medication.cyanide_antidote:
+            history.antidote_dates.extend(d for d, _ in dose_dates)
         if medication.b12 is not None:
             history.doses.extend(
                 Dose(d, medication.b12, route, reference, source) for d, source in dose_dates
@@ -826,6 +829,9 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     drafts = tuple(o for o in orders if o.draft)
     current_orders = tuple(o for o in orders if not o.draft)
     parenteral_dose_dates = [d.when for d in doses if d.route.parenteral]
+    # A result drawn after any injected cobalamin, the 5 g cyanide antidote included, reflects
+    # the injection, not the patient's stores (§4.1 [V] S-MAYO-B12, S-MAYO-IF).
+    injection_dates = parenteral_dose_dates + history.antidote_dates
 
     results = tuple(labs.read_results(by_type.get("Observation", []), patient, today, s))
     neuro_words = text.NEURO_FINDING_WORDS
@@ -846,9 +852,9 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         _match_conditions(conditions, vs.VEGAN_VEGETARIAN_DIET | _DIETARY_B12, s)
     ) or any(c.active and text.mentions_vegan(" ".join(texts(c.model.code))) for c in conditions)
 
-    status = _b12_status(results, parenteral_dose_dates, today, s, current_orders, drafts)
+    status = _b12_status(results, injection_dates, today, s, current_orders, drafts)
     pa = _match_conditions(conditions, vs.PERNICIOUS_ANAEMIA_CONDITIONS, s, active_only=False)
-    pa += _positive_ifab(results, parenteral_dose_dates, s)
+    pa += _positive_ifab(results, injection_dates, s)
     gastrectomy = _match_conditions(conditions, vs.GASTRECTOMY, s, active_only=False) + _procedures(
         by_type.get("Procedure", []), vs.GASTRECTOMY, today
     )
@@ -907,7 +913,7 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         baseline_day is not None
         and _b12_status(
             [r for r in results if r.when <= baseline_day],
-            parenteral_dose_dates,
+            injection_dates,
             baseline_day,
             s,
             (),

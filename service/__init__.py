@@ -36,12 +36,23 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_map or {})  # an explicit mapping beats the environment
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's member order
     logs.init_app(app)
-    app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
+    settings = app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
+    log = logging.getLogger("b12cds")
+    if app.config.get("TODAY"):
+        log.warning(
+            "TODAY is set: the clock is frozen, so every lookback and window is measured from "
+            "that date. Fixtures and demonstrations only; never in production."
+        )
+    if not settings.use_lab_reference_first:
+        log.warning(
+            "use_lab_reference_first is false: lab flags and reference ranges are ignored and "
+            "only the default bands classify results. Testing only; never in production."
+        )
     errors.init_app(app)
     session = seams.init_app(app).session
     auth.init_app(app, session)
     cors.init_app(app)
     for blueprint in (discovery.bp, hooks.bp, feedback.bp, health.bp):
         app.register_blueprint(blueprint)
-    logging.getLogger("b12cds").info("app created", extra={"auth": auth.describe_config(app)})
+    log.info("app created", extra={"auth": auth.describe_config(app)})
     return app

@@ -73,3 +73,18 @@ def test_every_rule_fires_on_a_fixture_and_is_silent_on_its_negative(rule_id):
         s for s in SCENARIOS if rule_id in s.get("silent", []) and rule_id not in s["fires"]
     ]
     assert negatives, f"no fixture says {rule_id} must stay silent"
+
+
+def test_only_the_rules_that_declare_critical_ever_answer_critical():
+    """Critical is kept for the few rules whose catalogue entry allows it (alert fatigue, H05)."""
+    allowed = {m.RULE_ID for m in RULE_MODULES if "critical" in m.INDICATOR}
+    assert allowed == {
+        "b12-neuro-untreated",
+        "folate-before-b12",
+        "hypokalaemia-on-treatment",
+        "nitrous-oxide",
+        "maintenance-overdue",
+        "paediatric-specialist",
+    }
+    critical = {r for s in SCENARIOS for r, ind in s["fires"].items() if ind == "critical"}
+    assert critical <= allowed

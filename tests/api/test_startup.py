@@ -20,10 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = "# site extension for a test\nsystem,code,display,status,source\n"
 
 
-def _python(site: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run a fresh interpreter with the site folder set and no other B12CDS_ variable."""
+def _python(
+    site: Path | None, *args: str, check: bool = False, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a fresh interpreter with only the given B12CDS_ variables (and the site folder)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
-    env["B12CDS_VALUE_SET_DIR"] = str(site)
+    if site is not None:
+        env["B12CDS_VALUE_SET_DIR"] = str(site)
+    env.update({f"B12CDS_{name}": value for name, value in variables.items()})
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
@@ -129,3 +133,71 @@ def test_site_order_codes_give_the_paediatric_referral(tmp_path):
     resource = suggestion["actions"][0]["resource"]
     assert "999000001" == resource["code"]["coding"][0]["code"]
     assert "urgent" == resource["priority"]
+
+
+def test_jwt_checking_is_on_by_default(monkeypatch):
+    """With no configuration at all, a service call without a token gets 401 (REQUIRE_JWT=true)."""
+    from service import create_app
+
+    for name in [k for k in os.environ if k.startswith("B12CDS_")]:
+        monkeypatch.delenv(name)
+    app = create_app()
+    assert app.config["REQUIRE_JWT"] is True
+    rv = app.test_client().post("/cds-services/b12-patient-view", json={})
+    assert 401 == rv.status_code
+
+
+def test_jwt_checking_off_is_logged_loudly_once(caplog):
+    """Turning REQUIRE_JWT off logs one warning at start."""
+    import logging
+
+    from service import create_app
+
+    with caplog.at_level(logging.WARNING, logger="b12cds"):
+        create_app({"REQUIRE_JWT": False})
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert 1 == len(warnings)
+    assert "NOT checked" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        pytest.param('{"metformin_months": 6}', "unknown clinical setting(s): metformin_months",
+                     id="unknown-name"),
+        pytest.param('{"vegan_regimen": "monthly"}', "vegan_regimen must be one of",
+                     id="bad-choice"),
+        pytest.param('{"allow_oral_in_PA": "perhaps"}', "allow_oral_in_PA must be true or false",
+                     id="bad-boolean"),
+    ],
+)  # fmt: skip
+def test_bad_clinical_setting_stops_start_up(settings, message):
+    """A clinical setting that cannot be used stops `b12-cds` with one line naming it."""
+    result = _python(None, "-m", "service.cli", "rules", CLINICAL_SETTINGS=settings)
+    assert 2 == result.returncode
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "phrase"),
+    [
+        pytest.param({"TODAY": "2026-11-29"}, "TODAY is set", id="frozen-clock"),
+        pytest.param(
+            {"CLINICAL_SETTINGS": {"use_lab_reference_first": False}},
+            "use_lab_reference_first is false",
+            id="lab-reference-off",
+        ),
+    ],
+)
+def test_testing_only_switches_are_logged_loudly(caplog, config, phrase):
+    """A frozen clock or ignored lab ranges in a running app is announced at start (H22)."""
+    import logging
+
+    from service import create_app
+
+    with caplog.at_level(logging.WARNING, logger="b12cds"):
+        create_app({"REQUIRE_JWT": True, **config})
+    assert [phrase] == [
+        phrase for r in caplog.records if r.levelno == logging.WARNING and phrase in r.getMessage()
+    ]

@@ -776,3 +776,23 @@ def test_chart_builder_matches_facts_helper():
     direct = facts_from_fhir(chart(PATIENT_ID, "patient-view", resources), TODAY)
 
     assert facts(*resources) == direct
+
+
+@pytest.mark.parametrize(
+    "antidote",
+    [
+        pytest.param(
+            med_admin(rxnorm="5514", route="47625008", dose=5, unit="g", when=ago(5)),
+            id="5-g-dose",
+        ),
+        pytest.param(med_admin(text="Cyanokit 5 g for injection", when=ago(5)), id="by-name"),
+    ],
+)
+def test_b12_after_the_cyanide_antidote_is_a_post_injection_result(antidote):
+    """5 g hydroxocobalamin (Cyanokit) is not treatment, but a B12 drawn after it reflects it."""
+    chart_facts = facts(patient(50), antidote, observation("2132-9", 900, "pg/mL", ago(1)))
+
+    assert chart_facts.b12_status is B12Status.UNKNOWN
+    assert chart_facts.b12_first_line is None
+    assert not chart_facts.on_any_b12
+    assert not chart_facts.b12_doses

@@ -348,6 +348,23 @@ FOLATE_BEFORE_B12 = [
         selections=["MedicationRequest/fa-4"],
     ),
     row(set(), [patient(50), _b12(500, 30)], "b12-normal", **SELECT_FA),
+    # The exemptions silence only the warning branch: known deficiency stays critical (§7.3).
+    row(
+        CRITICAL,
+        [patient(62, "male"), METHOTREXATE, _b12(150, 10)],
+        "methotrexate-exemption-not-for-deficiency",
+        hook=OSEL,
+        drafts=[WEEKLY_FA_DRAFT],
+        selections=["MedicationRequest/fa-3"],
+    ),
+    row(
+        CRITICAL,
+        [patient(31), PREGNANT, _b12(150, 10)],
+        "prenatal-exemption-not-for-deficiency",
+        hook=OSEL,
+        drafts=[PRENATAL_DRAFT],
+        selections=["MedicationRequest/fa-4"],
+    ),
     row(
         set(),
         EXAMPLE_14,
@@ -932,3 +949,12 @@ def test_cards_sorted_by_urgency():
     assert [("hypokalaemia-on-treatment", "critical"), ("haematologic-response", "info")] == [
         (c.rule_id, c.indicator.value) for c in cards
     ]
+
+
+def test_newer_uninterpretable_result_is_listed_on_the_card():
+    """A newer B12 that cannot be read is shown beside the older one the card used (H13)."""
+    cards = _run([patient(55), _b12(150, 60), observation(B12, 150, "mIU/L", ago(5))])
+
+    detail = _card(cards, "b12-deficiency-untreated").detail
+    assert "could not be interpreted" in detail
+    assert "24 Nov 2026" in detail and "30 Sep 2026" in detail
