@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,43 @@ def test_testing_only_switches_are_logged_loudly(caplog, config, phrase):
     assert [phrase] == [
         phrase for r in caplog.records if r.levelno == logging.WARNING and phrase in r.getMessage()
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param(
+            "http://snomed.info/sctt,91019004,Paresthesia (finding),V,S-CORE",
+            "unknown system URI 'http://snomed.info/sctt'",
+            id="bad-system-uri",
+        ),
+        pytest.param(
+            "http://snomed.info/sct,386033004,Neuropathy again,V,S-CORE",
+            "duplicate code 386033004",
+            id="duplicate",
+        ),
+    ],
+)
+def test_broken_packaged_value_set_stops_start_up(tmp_path, line, message):
+    """A mis-edited packaged CSV (in a copy of the code) stops start-up naming file and line."""
+    shutil.copytree(ROOT / "cards", tmp_path / "cards")
+    shutil.copytree(ROOT / "service", tmp_path / "service")
+    broken = tmp_path / "cards" / "valuesets" / "neuro-findings.csv"
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text + line + "\n", encoding="utf-8")
+    lineno = len((text + line).splitlines())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
+    env["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "valuesets"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 2 == result.returncode, result.stderr
+    assert f"cards/valuesets/neuro-findings.csv line {lineno}: " in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
