@@ -512,12 +512,6 @@ LABORATORY_SETS: Final = (
     INTRINSIC_FACTOR_AB,
 )
 
-# The `code=` filter of the `observations` prefetch: every LOINC code of §2.2, sorted.
-# Source: clinical-rules §2.2 ("the prefetch filters on the union of all the LOINC sets").
-OBSERVATION_LOINC_CODES: Final[tuple[str, ...]] = tuple(
-    sorted({code for value_set in LABORATORY_SETS for code in value_set.codes_for(LOINC)})
-)
-
 # --- Condition, finding and procedure value sets (clinical-rules §2.4) -------------------------
 
 # B12 deficiency with or without anaemia; E53.8 counts only when its text names B12/cobalamin
@@ -600,6 +594,27 @@ NITROUS_OXIDE_EXPOSURE: Final = load("nitrous-oxide-exposure", site=_SITE)
 # Conditions that raise MMA independently of B12.
 # Source: E71.120 [V] S-ICD.
 MMA_CONFOUNDERS: Final = load("mma-confounders", site=_SITE)
+
+# The `code=` filter of the `observations` prefetch: every LOINC code of §2.2, plus any LOINC
+# code of a finding set the rules read from Observations (none is packaged; a site recording a
+# diet or nitrous oxide use as a LOINC-coded Observation adds it to the set and so to the
+# prefetch, as clinical-rules §2.4 asks), sorted.
+# Source: clinical-rules §2.2 ("the prefetch filters on the union of all the LOINC sets").
+OBSERVATION_LOINC_CODES: Final[tuple[str, ...]] = tuple(
+    sorted(
+        {
+            code
+            for value_set in (
+                *LABORATORY_SETS,
+                NEURO_FINDINGS,
+                DEPRESSION_CONDITIONS,
+                VEGAN_VEGETARIAN_DIET,
+                NITROUS_OXIDE_EXPOSURE,
+            )
+            for code in value_set.codes_for(LOINC)
+        }
+    )
+)
 
 # --- Medication value sets (clinical-rules §2.5) ----------------------------------------------
 

@@ -66,7 +66,9 @@ def evaluate(facts: Facts) -> list[Card]:
     ]
     if treat:
         chosen = compose.maintenance_regimen(facts)
-        actions.append(f"Treat empirically with parenteral B12: {chosen.words}.")
+        actions.append(
+            f"Treat empirically with parenteral B12: {compose.regimen_words(facts, chosen)}"
+        )
         offers = [compose.offer_regimen(facts, chosen, refs)]
     else:
         evidence.append("No B12 or MMA result in the past 12 months")

@@ -86,16 +86,21 @@ def test_site_file_must_extend_a_packaged_set(tmp_path):
 
 
 def test_site_extension_adds_codes_to_the_prefetch_filter(tmp_path):
-    """A valid site row joins its set (and, for a lab set, the observations prefetch)."""
+    """A valid site row joins its set and, for a set read from Observations, the prefetch."""
     (tmp_path / "egfr-loinc.csv").write_text(
         HEADER + "http://loinc.org,62238-1,eGFR CKD-EPI (site),U,site lab\n", encoding="utf-8"
     )
+    (tmp_path / "vegan-vegetarian-diet.csv").write_text(
+        HEADER + "http://loinc.org,99999-9,Diet recorded as vegan (site),U,site form\n",
+        encoding="utf-8",
+    )
     script = (
         "from cards.services import SERVICES;"
-        "print('62238-1' in SERVICES['b12-patient-view'].prefetch['observations'])"
+        "query = SERVICES['b12-patient-view'].prefetch['observations'];"
+        "print('62238-1' in query, '99999-9' in query)"
     )
     result = _python(tmp_path, "-c", script, check=True)
-    assert "True" == result.stdout.strip()
+    assert "True True" == result.stdout.strip()
 
 
 def test_create_app_raises_naming_file_and_line(tmp_path):
