@@ -163,7 +163,8 @@ def parse_all(
     models: list[BaseModel] = []
     unreadable = 0
     for resource in resources:
-        if not isinstance(resource, Mapping) or resource.get("resourceType") not in MODELS:
+        kind = resource.get("resourceType") if isinstance(resource, Mapping) else None
+        if not isinstance(kind, str) or kind not in MODELS:  # a dict or list is unhashable
             continue
         if wanted is not None and not wanted(resource):
             continue

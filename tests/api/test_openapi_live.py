@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.testing import MockRequest
+from openapi_core.validation.request.exceptions import InvalidRequestBody
 
 from service import create_app
 from tests.conftest import CONFORMANCE
@@ -104,9 +105,13 @@ def test_feedback_matches_the_spec(client, service_id):
 
 
 def test_400_hook_mismatch_matches_the_spec(client):
-    """A well-formed request for another hook is a 400 whose body matches OperationOutcome."""
+    """A request for another hook breaks the service's request schema and is a 400 whose body
+    matches OperationOutcome."""
     url = "/cds-services/b12-order-sign"
-    check(exchange(client, "post", url, PATIENT_VIEW, headers=signed(url)), 400)
+    call = exchange(client, "post", url, PATIENT_VIEW, headers=signed(url))
+    check(call, 400, request_valid=False)
+    with pytest.raises(InvalidRequestBody):
+        api().validate_request(call.request)
 
 
 def test_400_malformed_json_matches_the_spec(client):

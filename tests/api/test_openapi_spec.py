@@ -26,8 +26,10 @@ CONFORMANCE = ROOT / "tests" / "conformance"
 SPEC_URI = "https://b12-cds.example/openapi.yaml"  # a base URI so `#/components/...` refs resolve
 
 SERVICE_IDS = {"b12-patient-view", "b12-order-select", "b12-order-sign"}
+SERVICE_PATHS = [f"/cds-services/{service_id}" for service_id in sorted(SERVICE_IDS)]
 CONTRACT_OPERATIONS = [
     ("/cds-services", "get"),
+    *[(path, "post") for path in SERVICE_PATHS],
     ("/cds-services/{id}", "post"),
     ("/cds-services/{id}/feedback", "post"),
     ("/healthz", "get"),
@@ -80,6 +82,8 @@ def media_examples() -> list[Any]:
             bodies += [(status, resolve(r)) for status, r in operation["responses"].items()]
             for where, body in bodies:
                 for media in body.get("content", {}).values():
+                    if "$ref" not in media["schema"]:
+                        continue  # an inline schema (the unknown-service body) has no examples
                     name = media["schema"]["$ref"].rsplit("/", 1)[-1]
                     for key, example in media.get("examples", {}).items():
                         label = f"{method.upper()} {path} {where} {key}"
@@ -108,10 +112,11 @@ def test_service_ids_are_the_contract_ids():
     assert SERVICE_IDS == set(parameter["schema"]["enum"])
 
 
+@pytest.mark.parametrize("path", SERVICE_PATHS)
 @pytest.mark.parametrize("status", SERVICE_ERRORS)
-def test_service_call_errors_are_operation_outcomes(status):
+def test_service_call_errors_are_operation_outcomes(path, status):
     """Each contract error status of a service call answers a JSON OperationOutcome."""
-    response = resolve(spec()["paths"]["/cds-services/{id}"]["post"]["responses"][status])
+    response = resolve(spec()["paths"][path]["post"]["responses"][status])
     schema = response["content"]["application/json"]["schema"]
     assert "#/components/schemas/OperationOutcome" == schema["$ref"]
 

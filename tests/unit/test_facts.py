@@ -796,3 +796,14 @@ def test_b12_after_the_cyanide_antidote_is_a_post_injection_result(antidote):
     assert chart_facts.b12_first_line is None
     assert not chart_facts.on_any_b12
     assert not chart_facts.b12_doses
+
+
+@pytest.mark.parametrize("kind", [{}, [], 7, None, "NotAType", ["Observation"]])
+def test_odd_resource_type_is_skipped_not_a_crash(kind):
+    """A resourceType that is a dict, list or number is skipped (found by schemathesis)."""
+    odd = {"resourceType": kind, "id": "x"}
+    pv = facts_from_fhir(chart(PATIENT_ID, Hook.PATIENT_VIEW, [patient(50), odd]), TODAY)
+    sign = facts_from_fhir(chart(PATIENT_ID, Hook.ORDER_SIGN, [patient(50)], [odd]), TODAY)
+
+    assert pv.age_years == 50
+    assert () == sign.drafts
