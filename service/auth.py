@@ -4,12 +4,14 @@ Checks, with PyJWT: `alg` in an allowlist of asymmetric algorithms (never `none`
 key chosen by `kid` from the issuer's JWKS (static in config, or fetched from its allowlisted
 `jku`, cached, refetched once on an unknown `kid`); `iss` in TRUSTED_ISSUERS; `aud` equal to the
 exact URL called (PUBLIC_BASE_URL + path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen
-before within the token's lifetime (in-process); optional per-issuer `tenant`. Every failure is a
-401 with no detail; the log line says why, never the token.
+before within the token's lifetime (in-process, or in Redis when REDIS_URL is set so that several
+instances share it); optional per-issuer `tenant`. Every failure is a 401 with no detail; the log
+line says why, never the token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -78,14 +80,15 @@ def _find_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> Any:
     return None
 
 
-class _Replay:
-    """`jti` values seen, kept until their token expires (one process)."""
+class ReplayCache:
+    """`jti` values seen, kept until their token expires (one process, the default)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
+        """Return True for a first use of (issuer, jti), False for a replay."""
         now = time.time()
         key = f"{issuer}\x1f{jti}"
         with self._lock:
@@ -96,13 +99,56 @@ class _Replay:
             self._seen[key] = exp + LEEWAY_S
             return True
 
+    def ping(self) -> bool:
+        """Return whether the cache can be used (always, in process)."""
+        return True
+
+
+class RedisReplayCache(ReplayCache):
+    """`jti` values in Redis (REDIS_URL), shared by every instance of the service.
+
+    One atomic `SET key 1 NX EX ttl` per call: the first instance to see a `jti` stores it until
+    the token expires (plus the leeway); any later use, on any instance, finds it. The key is a
+    hash of issuer and `jti`, so no token material is stored. If Redis cannot be reached the call
+    is refused (401, reason logged): a replay check that cannot run must not pass.
+    """
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        import redis  # imported only when REDIS_URL is set
+
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+
+    @staticmethod
+    def key(issuer: str, jti: str) -> str:
+        """Return the Redis key of (issuer, jti)."""
+        digest = hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
+        return f"b12cds:jti:{digest}"
+
+    def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
+        """Return True for a first use of (issuer, jti) across all instances, False for a replay."""
+        ttl = max(1, int(exp + LEEWAY_S - time.time()) + 1)
+        try:
+            return bool(self._client.set(self.key(issuer, jti), 1, nx=True, ex=ttl))
+        except self._errors as exc:
+            raise Unauthorized(f"replay store unavailable: {type(exc).__name__}") from exc
+
+    def ping(self) -> bool:
+        """Return whether Redis answers."""
+        try:
+            return bool(self._client.ping())
+        except self._errors:
+            return False
+
 
 def verify(
     token: str,
     audience: str,
     issuers: Mapping[str, Any],
     keys: KeyStore,
-    replay: _Replay | None = None,
+    replay: ReplayCache | None = None,
 ) -> dict[str, Any]:
     """Return the verified claims of a client JWT, or raise Unauthorized (reason logged)."""
     try:
@@ -181,9 +227,11 @@ def _check() -> None:
 
 def init_app(app: Flask, session: requests.Session) -> None:
     """Check every /cds-services call; warn loudly once when checking is off."""
+    timeout_s = float(app.config["FHIR_TIMEOUT_S"])
+    redis_url = app.config.get("REDIS_URL")
     app.extensions["b12cds.auth"] = {
-        "keys": KeyStore(session, float(app.config["FHIR_TIMEOUT_S"])),
-        "replay": _Replay(),
+        "keys": KeyStore(session, timeout_s),
+        "replay": RedisReplayCache(str(redis_url), timeout_s) if redis_url else ReplayCache(),
     }
     if not cfg.as_bool(app.config["REQUIRE_JWT"]):
         log.warning(
@@ -206,5 +254,9 @@ def describe_config(app: Flask) -> str:
     """Return a one-line, secret-free summary of the auth configuration (for start-up logs)."""
     issuers = cfg.as_mapping(app.config["TRUSTED_ISSUERS"])
     return json.dumps(
-        {"require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]), "issuers": sorted(issuers)}
+        {
+            "require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]),
+            "issuers": sorted(issuers),
+            "replay_cache": "redis" if app.config.get("REDIS_URL") else "in-process",
+        }
     )

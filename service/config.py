@@ -1,7 +1,8 @@
 """Configuration: defaults, `B12CDS_` environment variables, then an explicit mapping.
 
 Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
-SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST. Also: FHIR_MAX_PAGES (bound on
+SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST; REDIS_URL (the jti replay cache
+shared by several instances; in-process when unset). Also: FHIR_MAX_PAGES (bound on
 `next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
 cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
 The value-set extension folder is process-wide and read from the environment only
@@ -31,6 +32,7 @@ DEFAULTS: Mapping[str, Any] = {
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "CLINICAL_SETTINGS": {},
     "TODAY": None,
+    "REDIS_URL": None,
 }
 
 

@@ -26,11 +26,15 @@ def _version() -> str:
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """Report that the app is up, its version, how many services it serves and its profile."""
+    replay_ok = current_app.extensions["b12cds.auth"]["replay"].ping()
+    checks = {"value_sets": "ok"}  # loaded and checked at import, or the app would not start
+    if current_app.config.get("REDIS_URL"):
+        checks["replay_cache"] = "ok" if replay_ok else "unavailable"
     return {
-        "status": "ok",
+        "status": "ok" if replay_ok else "degraded",
         "version": _version(),
         "services": len(SERVICES),
         "site_profile": current_app.extensions["b12cds.settings"].profile.value,
         "jwt_required": cfg.as_bool(current_app.config["REQUIRE_JWT"]),
-        "checks": {"value_sets": "ok"},  # loaded and checked at import, or the app would not start
+        "checks": checks,
     }
