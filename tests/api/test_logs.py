@@ -12,14 +12,19 @@ from service import create_app
 from tests.conftest import FIXTURES
 from tests.conftest import base_config
 from tests.conftest import load
-from tests.conftest import post_hook
+from tests.conftest import signed
 
 
 SCENARIOS: list[dict[str, Any]] = load(FIXTURES / "scenarios.json")
+FHIR_TOKEN = "fhir-access-token-that-must-never-be-logged"
 
 
 def _patient_data(body: dict[str, Any]) -> set[str]:
-    """Return strings that identify or describe the patient in a hook request."""
+    """Return strings that identify or describe the patient in a hook request.
+
+    Patient id, names and birth date; every resource id; every lab value with its unit; the text
+    of every Condition, Procedure and medication; the draft orders' ids and texts.
+    """
     found = {body["context"]["patientId"]}
     patient = body["prefetch"]["patient"]
     found.add(patient["birthDate"])
@@ -27,12 +32,24 @@ def _patient_data(body: dict[str, Any]) -> set[str]:
         found.update(name.get("given", []))
         if name.get("family"):
             found.add(name["family"])
-    for key in ("observations",):
-        for entry in body["prefetch"][key].get("entry", []):
-            quantity = entry["resource"].get("valueQuantity")
-            if quantity is not None:
-                found.add(f"{quantity['value']} {quantity.get('unit', '')}".strip())
-    return {s for s in found if len(s) >= 3}
+    resources = [
+        entry["resource"]
+        for value in body["prefetch"].values()
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle"
+        for entry in value.get("entry", [])
+    ]
+    drafts = body["context"].get("draftOrders", {}).get("entry", [])
+    resources += [entry["resource"] for entry in drafts]
+    for resource in resources:
+        found.add(str(resource.get("id", "")))
+        quantity = resource.get("valueQuantity")
+        if quantity is not None:
+            found.add(f"{quantity['value']} {quantity.get('unit', '')}".strip())
+        for key in ("code", "medicationCodeableConcept"):
+            concept = resource.get(key)
+            if isinstance(concept, dict) and concept.get("text"):
+                found.add(concept["text"])
+    return {s for s in found if len(s) >= 5}
 
 
 def _log_text(records: list[logging.LogRecord]) -> str:
@@ -46,13 +63,17 @@ def test_logs_hold_no_patient_data(
 ) -> None:
     """A fixture's hook call logs service, rules and counts, but nothing about the patient."""
     body = load(FIXTURES / "hooks" / scenario["file"])
+    body["fhirAuthorization"] = {"access_token": FHIR_TOKEN, "token_type": "Bearer"}
     app = create_app(base_config(**scenario.get("config", {})))
+    url = "/cds-services/" + scenario["file"].split("/")[0]
+    headers = signed(url)
     with caplog.at_level(logging.DEBUG):
-        rv = post_hook(app.test_client(), scenario["file"].split("/")[0], body)
+        rv = app.test_client().post(url, json=body, headers=headers)
     assert 200 == rv.status_code
     text = _log_text(caplog.records)
     assert "hook evaluated" in text
-    leaked = sorted(s for s in _patient_data(body) if s in text)
+    secrets = _patient_data(body) | {FHIR_TOKEN, headers["Authorization"].split()[1]}
+    leaked = sorted(s for s in secrets if s in text)
     assert [] == leaked
 
 
