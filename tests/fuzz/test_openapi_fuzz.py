@@ -47,6 +47,7 @@ class ClientToken:
 @SCHEMA.parametrize()
 @settings(
     max_examples=100,
+    derandomize=True,  # the same examples on every CI run; raise max_examples to explore more
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
