@@ -68,6 +68,7 @@ _MEDICATION_SETS = (
     vs.METFORMIN,
     vs.ACID_SUPPRESSANTS,
     vs.METHOTREXATE,
+    vs.CYANIDE_ANTIDOTE_PRODUCTS,  # a site's own Cyanokit code (§2.5 (c))
     vs.EXCLUDED_CODES,  # a known wrong code (RxNorm 7442 nitric oxide) settles "no" by itself
 )
 _B12_SETS = (vs.B12_INGREDIENTS, vs.B12_PRODUCTS_PARENTERAL, vs.B12_PRODUCTS_ORAL_NASAL)
@@ -255,7 +256,7 @@ def _from_codes(
     has_b12 = _in_any(_B12_SETS, all_pairs) or bool(codes & _COMBINATION_CODES)
     b12_in_combination = has_b12 and (combination or folic is not None)
     product = _b12_product(all_pairs, combined_text) if has_b12 else None
-    antidote = bool(
+    antidote = _in_any((vs.CYANIDE_ANTIDOTE_PRODUCTS,), all_pairs) or bool(
         product is B12Product.HYDROXOCOBALAMIN
         and (
             text.has_phrase(combined_text, text.CYANIDE_ANTIDOTE_WORDS)

@@ -41,9 +41,10 @@ VERIFIED_STATUSES: Final = frozenset({"V", "V2"})
 COLUMNS: Final = ("system", "code", "display", "status", "source")
 ORDER_CODE_COLUMNS: Final = ("name", *COLUMNS)
 
-# Sets allowed to hold only [U] codes because a text rule (clinical-rules §2.7) backs them.
-# Empty on purpose: every set in clinical-rules §2 has at least one [V] or [V2] code.
-TEXT_RULE_ONLY_SETS: Final[frozenset[str]] = frozenset()
+# Sets allowed to hold only [U] codes, or none, because a text rule (clinical-rules §2.7) backs
+# them and only a site can supply a code: the Cyanokit exclusion (§2.5 (c)) stands on its text
+# and dose rules, and a site adds its own code for the kit.
+TEXT_RULE_ONLY_SETS: Final[frozenset[str]] = frozenset({"cyanide-antidote-products"})
 
 _PACKAGE = "cards.valuesets"
 _ICD_SYSTEMS = frozenset({ICD10CM, ICD10_WHO})
@@ -262,9 +263,9 @@ def load(name: str, directory: Path | None = None, site: Path | None = None) -> 
                 )
             first_line[key] = f"{file_label} line {lineno}"
             codes.append(row)
-    if not codes:
+    if not codes and name not in TEXT_RULE_ONLY_SETS:
         raise ValueSetError(f"{label}: no codes; add at least one [V] or [V2] row")
-    if not any(row.verified for row in codes) and name not in TEXT_RULE_ONLY_SETS:
+    if codes and not any(row.verified for row in codes) and name not in TEXT_RULE_ONLY_SETS:
         raise ValueSetError(
             f"{label}: every code is U, and a [U] code never stands alone (clinical-rules §2.1); "
             "add a V or V2 code, or add the set to TEXT_RULE_ONLY_SETS if a §2.7 text rule backs it"
@@ -676,6 +677,10 @@ ACID_SUPPRESSANTS: Final = load("acid-suppressants", site=_SITE)
 # Source: 6851 [V] PGKB, CPIC, S-PEDS, OHDSI-PL.
 METHOTREXATE: Final = load("methotrexate", site=_SITE)
 
+# Site codes of the hydroxocobalamin 5 g cyanide antidote (none packaged: no verified code).
+# Source: clinical-rules §2.5 (c); the text and dose rules live in cards.medications.
+CYANIDE_ANTIDOTE_PRODUCTS: Final = load("cyanide-antidote-products", site=_SITE)
+
 # Every medication code of §2.5: a coding in here is "known", so the text fallback of
 # clinical-rules §2.7 (step 4) does not run for it.
 MEDICATION_CODES: Final = ValueSet(
@@ -756,6 +761,7 @@ VALUE_SETS: Final[Mapping[str, ValueSet]] = MappingProxyType(
             METFORMIN,
             ACID_SUPPRESSANTS,
             METHOTREXATE,
+            CYANIDE_ANTIDOTE_PRODUCTS,
             ROUTE_PARENTERAL,
             ROUTE_INTRAVENOUS,
             ROUTE_ORAL,

@@ -247,3 +247,44 @@ def test_broken_packaged_value_set_stops_start_up(tmp_path, line, message):
     assert f"cards/valuesets/neuro-findings.csv line {lineno}: " in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_site_cyanokit_code_excludes_the_antidote_from_treatment(tmp_path):
+    """With the site's Cyanokit code, a kit coded as plain hydroxocobalamin is not treatment."""
+    (tmp_path / "cyanide-antidote-products.csv").write_text(
+        HEADER + "http://snomed.info/sct,999000002,Cyanokit (site formulary),U,site formulary\n",
+        encoding="utf-8",
+    )
+    body = json.loads(
+        (ROOT / "fhir_fixtures/hooks/b12-patient-view/ex01-neuro-paraesthesia.json").read_text()
+    )
+    kit = {
+        "resourceType": "MedicationRequest",
+        "id": "kit-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/pat-ex01"},
+        "authoredOn": "2026-11-20",
+        "medicationCodeableConcept": {
+            "coding": [
+                {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5514"},
+                {"system": "http://snomed.info/sct", "code": "999000002"},
+            ]
+        },
+    }
+    body["prefetch"]["medicationRequests"]["entry"] = [{"resource": kit}]
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(body), encoding="utf-8")
+    script = (
+        "import json, sys;"
+        "from datetime import date;"
+        "from pathlib import Path;"
+        "from service.cli import evaluate_file;"
+        "_, cards = evaluate_file(Path(sys.argv[1]), None, date(2026, 11, 29), None);"
+        "print(json.dumps([c['source']['topic']['code'] for c in cards]))"
+    )
+    with_code = _python(tmp_path, "-c", script, str(request), check=True)
+    assert ["b12-neuro-untreated"] == json.loads(with_code.stdout)
+    (tmp_path / "cyanide-antidote-products.csv").unlink()
+    without = _python(tmp_path, "-c", script, str(request), check=True)
+    assert [] == json.loads(without.stdout)  # read as IM hydroxocobalamin: treated

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cards import terminology
+from cards import text
 from cards.terminology import ICD10_WHO
 from cards.terminology import ICD10CM
 from cards.terminology import KNOWN_SYSTEMS
@@ -94,10 +95,17 @@ def test_every_system_is_known(name: str) -> None:
     assert set() == {row.system for row in load(name).codes} - KNOWN_SYSTEMS
 
 
-@pytest.mark.parametrize("name", SET_NAMES)
+@pytest.mark.parametrize("name", [n for n in SET_NAMES if n not in terminology.TEXT_RULE_ONLY_SETS])
 def test_every_set_has_a_verified_code(name: str) -> None:
     """Every set holds a V or V2 code, so a U code is never the only way to match."""
     assert any(row.status in {"V", "V2"} for row in load(name).codes)
+
+
+def test_the_only_set_without_a_verified_code_is_backed_by_text_and_dose_rules() -> None:
+    """The Cyanokit set ships empty (no verified code): its text and dose rules stand alone."""
+    assert {"cyanide-antidote-products"} == set(terminology.TEXT_RULE_ONLY_SETS)
+    assert () == load("cyanide-antidote-products").codes
+    assert {"cyanokit", "cyanide"} <= set(text.CYANIDE_ANTIDOTE_WORDS)
 
 
 def test_order_codes_have_known_systems_and_no_paediatric_code() -> None:
