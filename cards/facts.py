@@ -305,15 +305,7 @@ class Facts:
 
     def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
         """Return (interval, grace) in days for the last dose's product (§7.17 table)."""
-        s = self.settings
-        if dose.route in (Route.ORAL, Route.NASAL):
-            return s.oral_b12_window_days, 0
-        if self.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
-            interval = (
-                s.maint_uk_hydroxo_neuro_days if self.neuro_history else s.maint_uk_hydroxo_days
-            )
-            return interval, s.maint_uk_hydroxo_grace_days  # [V2] S-BNF
-        return s.maint_monthly_days, s.maint_monthly_grace_days  # [V] S-FDA-OH
+        return maintenance_interval(dose, self.settings, bool(self.neuro_history))
 
     def adult_view(self) -> Facts:
         """Return these facts as the adult cards would see them at chart open (§7.19).
@@ -652,15 +644,17 @@ def _dose_dates(model: Any, kind: str, status: str, draft: bool, today: date) ->
     return dated, False, when, None
 
 
-def _maintenance_days(dose: Dose, settings: Settings, neuro_history: bool) -> int:
-    """Return interval + grace for a parenteral dose (§7.17 table)."""
+def maintenance_interval(dose: Dose, settings: Settings, neuro_history: bool) -> tuple[int, int]:
+    """Return (interval, grace) in days after a dose of this product (§7.17 table)."""
     s = settings
+    if dose.route in (Route.ORAL, Route.NASAL):
+        return s.oral_b12_window_days, 0  # §6.2: oral/nasal doses count for 35 days
     if s.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
         # [V2] S-BNF: 2-monthly with neurological involvement, else 2-3-monthly; + 14 days grace
         interval = s.maint_uk_hydroxo_neuro_days if neuro_history else s.maint_uk_hydroxo_days
-        return interval + s.maint_uk_hydroxo_grace_days
+        return interval, s.maint_uk_hydroxo_grace_days
     # cyanocobalamin, and every IM product in us: monthly + 7 days [V] S-FDA-OH
-    return s.maint_monthly_days + s.maint_monthly_grace_days
+    return s.maint_monthly_days, s.maint_monthly_grace_days
 
 
 def _exposure(records: Sequence[Order], today: date, gap_days: int) -> Exposure | None:
@@ -880,7 +874,8 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     on_parenteral = any(
         o.is_b12 and o.route.parenteral and o.active for o in current_orders
     ) or any(
-        d.route.parenteral and (today - d.when).days <= _maintenance_days(d, s, neuro_hist_flag)
+        d.route.parenteral
+        and (today - d.when).days <= sum(maintenance_interval(d, s, neuro_hist_flag))
         for d in doses
     )
     on_any = (
