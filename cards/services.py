@@ -183,19 +183,10 @@ class Service:
         return cards
 
 
-_ORDER_ONLY = ("folate-before-b12", "b12-test-uninformative", "cyanocobalamin-safety")
-_PATIENT_VIEW_ONLY = (
-    "b12-deficiency-untreated",
-    "folate-low-b12-unknown",
-    "haematologic-response",
-    "functional-b12-deficiency",
-    "bariatric-prophylaxis",
-    "ileal-resection",
-    "vegan-diet-supplement",
-    "maintenance-overdue",
-    "treatment-response-review",
-)
-_SIGN_ONLY = ("potassium-monitoring", "hypokalaemia-on-treatment")
+def _rules_for(hook: Hook) -> tuple[str, ...]:
+    """Return the rule ids whose module declares this hook (its `HOOKS`, clinical-rules §7.0)."""
+    return tuple(m.RULE_ID for m in RULE_MODULES if hook.value in m.HOOKS)
+
 
 SERVICES: Mapping[str, Service] = {
     s.id: s
@@ -209,7 +200,7 @@ SERVICES: Mapping[str, Service] = {
             "indeterminate, monitors the start of treatment (potassium, blood count) and "
             "maintenance, and flags at-risk patients (metformin, acid suppression, bariatric "
             "surgery, ileal resection, vegan diet, pregnancy, nitrous oxide, children).",
-            tuple(r for r in RULES if r not in _ORDER_ONLY),
+            _rules_for(Hook.PATIENT_VIEW),
         ),
         Service(
             "b12-order-select",
@@ -219,7 +210,7 @@ SERVICES: Mapping[str, Service] = {
             "not excluded, nitrous oxide with B12 deficiency, oral B12 where IM is needed, "
             "cyanocobalamin cautions, B12 tests that cannot inform, and B12 monitoring for "
             "metformin and acid suppressants. Never suggests an adult dose for a child.",
-            tuple(r for r in RULES if r not in _PATIENT_VIEW_ONLY + _SIGN_ONLY),
+            _rules_for(Hook.ORDER_SELECT),
         ),
         Service(
             "b12-order-sign",
@@ -227,7 +218,7 @@ SERVICES: Mapping[str, Service] = {
             "Vitamin B12 checks before signing orders",
             "Checks every draft order before signing, as order-select does, plus potassium "
             "safety when a first course of parenteral B12 starts with anaemia.",
-            tuple(r for r in RULES if r not in _PATIENT_VIEW_ONLY),
+            _rules_for(Hook.ORDER_SIGN),
         ),
     )
 }
