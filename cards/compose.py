@@ -170,7 +170,7 @@ def no_recent_b12_line(facts: Facts) -> str:
 
 def pregnancy_lines(facts: Facts) -> list[str]:
     """Return the pregnancy evidence (the Conditions that make the patient pregnant)."""
-    return [f.describe() for f in facts.pregnancy] or ["recorded as pregnant"]
+    return [f.describe() for f in facts.pregnancy]
 
 
 def evidence_lines(card: Card) -> list[str]:

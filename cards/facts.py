@@ -247,7 +247,6 @@ class Facts:
     acid_suppression: Exposure | None = None
     b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
     mma_recent: LabResult | None = None  # latest usable MMA within b12_recent_days
-    on_maintenance_regimen: bool = False
     last_b12_request: Dose | None = None  # the latest B12 request, dated by its authoredOn
 
     @property
@@ -301,6 +300,18 @@ class Facts:
             + self.bariatric
             + self.ileal_resection
             + self.deficiency_conditions
+        )
+
+    @property
+    def on_maintenance_regimen(self) -> bool:
+        """Return whether a lifelong regimen is running: a B12 dose in the maintenance history
+        window and a lifelong indication or an active B12 request (§6.2)."""
+        recent = any(
+            (self.today - d.when).days <= self.settings.maintenance_history_days
+            for d in self.b12_doses
+        )
+        return recent and bool(
+            self.lifelong_indication or any(o.is_b12 and o.active for o in self.orders)
         )
 
     def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
@@ -931,18 +942,6 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
     ) + _procedures(procedures, vs.ILEAL_RESECTION, today)
     vegan = _vegan(conditions, observations, today, s)
     recent_since = today - timedelta(days=s.b12_recent_days)
-    record_parenteral = on_parenteral
-    record_any = on_any
-    on_maintenance = any(
-        (today - d.when).days <= s.maintenance_history_days for d in doses
-    ) and bool(
-        pa
-        or gastrectomy
-        or bariatric
-        or ileal
-        or deficiency_conditions
-        or any(o.is_b12 and o.active for o in current_orders)
-    )
     renal = status.renal_flag
     hcy_confounded = status.homocysteine_raised and (
         renal or folate is not None and folate.klass is Klass.LOW or methotrexate
@@ -1004,8 +1003,8 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         methotrexate_active=methotrexate,
         pemetrexed_active=pemetrexed,
         unreadable_resources=unreadable + draft_unreadable,
-        on_parenteral_b12_record=record_parenteral,
-        on_any_b12_record=record_any,
+        on_parenteral_b12_record=on_parenteral,
+        on_any_b12_record=on_any,
         breastfeeding=_match_conditions(conditions, vs.BREASTFEEDING, s) if sex != "male" else (),
         bariatric=bariatric,
         ileal_resection=ileal,
@@ -1025,7 +1024,6 @@ def facts_from_fhir(chart: Chart, today: date, settings: Settings | None = None)
         acid_suppression=_exposure(history.acid_suppressants, today, s.exposure_gap_days),
         b12_recent=labs.current(results, [Analyte.B12, Analyte.HOLOTC], since=recent_since),
         mma_recent=labs.current(results, [Analyte.MMA], since=recent_since),
-        on_maintenance_regimen=on_maintenance,
         last_b12_request=max(history.b12_requests, key=lambda d: d.when, default=None),
     )
 
