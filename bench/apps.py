@@ -1,7 +1,10 @@
-"""WSGI entry points for the benchmark's two gunicorn servers.
+"""Entry points for the benchmark's two servers (bench/serve.py starts them).
 
-gunicorn "bench.apps:service_app()"   the real service, JWT off, clock frozen at the chart's T
-gunicorn "bench.apps:noop_app()"      the baseline: parse the JSON body, answer no cards
+service_asgi / service_app()   the real service, JWT off, clock frozen at the chart's T
+noop_asgi / noop_app()         the baseline: parse the JSON body, answer no cards
+
+The `_asgi` factories are what granian runs, as `b12-cds serve` does (the buffering bridge of
+service/server.py in front of the Flask app); the `_app` ones are the WSGI apps gunicorn runs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from flask import request
 
 from bench.chart import T
 from service.cli import production_app
+from service.server import BufferedWsgi
+from service.server import wrap
 
 
 def service_app() -> Flask:
@@ -31,3 +36,13 @@ def noop_app() -> Flask:
         return {"cards": []}
 
     return app
+
+
+def service_asgi() -> BufferedWsgi:
+    """Return the service as `b12-cds serve` runs it in each granian worker."""
+    return wrap(service_app())
+
+
+def noop_asgi() -> BufferedWsgi:
+    """Return the no-op app behind the same bridge, so both pay the same server costs."""
+    return wrap(noop_app())

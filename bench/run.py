@@ -1,10 +1,11 @@
-"""Benchmark: the patient-view service under gunicorn against a no-op Flask endpoint.
+"""Benchmark: the patient-view service against a no-op Flask endpoint, behind the same server.
 
-    python -m bench.run [--seconds 10] [--warmup 2] [--connections 1,8]
+    python -m bench.run [--seconds 10] [--warmup 2] [--connections 1,8] [--server granian]
 
-Starts two gunicorn servers on free 127.0.0.1 ports, with the worker settings of
-`b12-cds serve`: the real service (`bench.apps:service_app()`) and a no-op Flask app that only
-parses the JSON body (`bench.apps:noop_app()`). For each connection count it runs a closed loop
+Starts two servers on free 127.0.0.1 ports (bench/serve.py), as `b12-cds serve` runs them
+(granian; `--server gunicorn` measures the server `serve` used before): the real service
+(`bench.apps:service_asgi`) and a no-op Flask app that only parses the JSON body
+(`bench.apps:noop_asgi`). For each connection count it runs a closed loop
 (N keep-alive connections, one client process each, the same POST back-to-back) first against
 the no-op server, then against the service, and prints req/s, p50 and p99 for both and the ratio.
 Results also go to bench/results/latest.json. A measurement: it exits 0 whether or not the
@@ -39,7 +40,7 @@ RESULTS = REPO / "bench" / "results"
 PATH = f"/cds-services/{chart.SERVICE_ID}"
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
-# `b12-cds serve` defaults (service/cli.py): 2 workers x 4 threads, gthread, timeout 30 s.
+# `b12-cds serve` defaults (service/cli.py): 2 workers x 4 threads.
 # --workers / --threads change them for experiments; the README's figures use these.
 WORKERS = 2
 THREADS = 4
@@ -50,7 +51,7 @@ TARGET_P99_MS = 50.0  # service p99, at TARGET_CONNECTIONS
 TARGET_CONNECTIONS = 8
 OTHER_CPU_LIMIT = 0.2  # cores used by other processes above which a run is flagged as not clean
 
-SERVERS = {"no-op": "bench.apps:noop_app()", "service": "bench.apps:service_app()"}
+APPS = ("no-op", "service")
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Result:
     mean_ms: float | None
     max_ms: float | None
     client_cores: float | None  # CPU the load generator used, in cores (of os.cpu_count())
-    server_cores: float | None  # CPU the gunicorn master and workers used, in cores
+    server_cores: float | None  # CPU the server's main process and workers used, in cores
     other_cores: float | None  # CPU everything else on the machine used: should be about 0
     conn_p50_ms: list[float]  # p50 of each connection: a wide spread means uneven workers
     connections_per_worker: list[int] | None  # keep-alive connections each worker held, mid-run
@@ -85,11 +86,13 @@ def free_port() -> int:
 
 
 class Server:
-    """One gunicorn server in its own process group, logging to bench/results/<name>.log."""
+    """One server (bench/serve.py) in its own process group, logging to bench/results/."""
 
-    def __init__(self, name: str, app: str, workers: int = WORKERS, threads: int = THREADS) -> None:
+    def __init__(
+        self, name: str, kind: str, workers: int = WORKERS, threads: int = THREADS
+    ) -> None:
         self.name = name
-        self.app = app
+        self.kind = kind  # granian (as `b12-cds serve`) or gunicorn (before issue 9)
         self.workers = workers
         self.threads = threads
         self.port = free_port()
@@ -97,24 +100,23 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start gunicorn (returns at once; see wait_ready)."""
+        """Start the server (returns at once; see wait_ready)."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         command = [
             sys.executable,
             "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
+            "bench.serve",
+            "--app",
+            self.name,
+            "--server",
+            self.kind,
+            "--port",
+            str(self.port),
             "--workers",
             str(self.workers),
             "--threads",
             str(self.threads),
-            "--worker-class",
-            "gthread" if self.threads > 1 else "sync",
-            "--timeout",
-            str(TIMEOUT_S),
-            self.app,
         ]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(  # noqa: S603 - our own fixed command line
@@ -146,7 +148,7 @@ class Server:
         raise RuntimeError(f"{self.name} server not ready after {timeout_s:.0f} s")
 
     def worker_pids(self) -> list[int]:
-        """Return the pids of the gunicorn workers (children of the master)."""
+        """Return the pids of the server's workers (children of its main process)."""
         return children(self.proc.pid) if self.proc is not None else []
 
     def pids(self) -> list[int]:
@@ -154,7 +156,7 @@ class Server:
         return [self.proc.pid, *self.worker_pids()] if self.proc is not None else []
 
     def stop(self) -> None:
-        """Stop gunicorn: SIGTERM to the master (graceful), SIGKILL if it does not exit."""
+        """Stop the server: SIGTERM to the main process (graceful), SIGKILL if it hangs."""
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
@@ -498,7 +500,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--connections", default="1,8", help="comma-separated connection counts (default 1,8)"
     )
-    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers (2)")
+    parser.add_argument(
+        "--server",
+        choices=["granian", "gunicorn"],
+        default="granian",
+        help="granian, as `b12-cds serve` (default), or gunicorn, the server it used before",
+    )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="worker processes (2)")
     parser.add_argument("--threads", type=int, default=THREADS, help="threads per worker (4)")
     args = parser.parse_args(argv)
     try:
@@ -524,8 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     body = chart.body_bytes(request)
     resources = sum(chart.count_resources(request).values())
     cores = os.cpu_count() or 0
-    worker_class = "gthread" if args.threads > 1 else "sync"
-    same = (args.workers, args.threads) == (WORKERS, THREADS)
+    worker_class = "asgi bridge" if args.server == "granian" else "gthread"
+    if args.server == "gunicorn" and args.threads == 1:
+        worker_class = "sync"
+    same = (args.server, args.workers, args.threads) == ("granian", WORKERS, THREADS)
     as_serve = ", as `b12-cds serve`" if same else ", NOT the `b12-cds serve` defaults"
     commit = git_commit()
     print(
@@ -533,7 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{resources} prefetched resources, {len(body) / 1024:.0f} KiB body, T = {chart.T}"
     )
     print(
-        f"gunicorn: {args.workers} workers x {args.threads} threads ({worker_class}){as_serve}; "
+        f"{args.server}: {args.workers} workers x {args.threads} threads ({worker_class})"
+        f"{as_serve if args.server == 'granian' else ', the server `serve` used before'}; "
         f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per run; "
         f"one client process per connection"
     )
@@ -542,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"'client CPU', 'server CPU' and 'other CPU' (everything else) are the cores each used "
         f"during the measured window."
     )
-    servers = [Server(name, app, args.workers, args.threads) for name, app in SERVERS.items()]
+    servers = [Server(name, args.server, args.workers, args.threads) for name in APPS]
     results: list[Result] = []
     try:
         for server in servers:
@@ -588,6 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
         },
         "config": {
+            "server": args.server,
             "workers": args.workers,
             "threads": args.threads,
             "worker_class": worker_class,

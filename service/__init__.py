@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     from service import hooks
     from service import logs
     from service import seams
+    from service import server
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.DEFAULTS)
@@ -37,22 +39,38 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's member order
     logs.init_app(app)
     settings = app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
-    log = logging.getLogger("b12cds")
-    if app.config.get("TODAY"):
-        log.warning(
-            "TODAY is set: the clock is frozen, so every lookback and window is measured from "
-            "that date. Fixtures and demonstrations only; never in production."
-        )
-    if not settings.use_lab_reference_first:
-        log.warning(
-            "use_lab_reference_first is false: lab flags and reference ranges are ignored and "
-            "only the default bands classify results. Testing only; never in production."
-        )
     errors.init_app(app)
     session = seams.init_app(app).session
     auth.init_app(app, session)
     cors.init_app(app)
     for blueprint in (discovery.bp, hooks.bp, feedback.bp, health.bp):
         app.register_blueprint(blueprint)
-    log.info("app created", extra={"auth": auth.describe_config(app)})
+    if not os.environ.get(server.QUIET_START):  # `serve` said these once, before its workers
+        log = logging.getLogger("b12cds")
+        for warning in startup_warnings(app.config, settings):
+            log.warning(warning)
+        log.info("app created", extra={"auth": auth.describe_config(app)})
     return app
+
+
+def startup_warnings(config: Mapping[str, Any], settings: Any) -> list[str]:
+    """Return the warnings a start with this configuration must print (once per server)."""
+    from service import config as cfg
+
+    warnings = []
+    if not cfg.as_bool(config["REQUIRE_JWT"]):
+        warnings.append(
+            "REQUIRE_JWT is false: CDS client JWTs are NOT checked. Local development only; "
+            "never expose this service like this."
+        )
+    if config.get("TODAY"):
+        warnings.append(
+            "TODAY is set: the clock is frozen, so every lookback and window is measured from "
+            "that date. Fixtures and demonstrations only; never in production."
+        )
+    if not settings.use_lab_reference_first:
+        warnings.append(
+            "use_lab_reference_first is false: lab flags and reference ranges are ignored and "
+            "only the default bands classify results. Testing only; never in production."
+        )
+    return warnings

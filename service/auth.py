@@ -12,7 +12,6 @@ line says why, never the token.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -226,18 +225,13 @@ def _check() -> None:
 
 
 def init_app(app: Flask, session: requests.Session) -> None:
-    """Check every /cds-services call; warn loudly once when checking is off."""
+    """Check every /cds-services call (the start-up warning when off: service.startup_warnings)."""
     timeout_s = float(app.config["FHIR_TIMEOUT_S"])
     redis_url = app.config.get("REDIS_URL")
     app.extensions["b12cds.auth"] = {
         "keys": KeyStore(session, timeout_s),
         "replay": RedisReplayCache(str(redis_url), timeout_s) if redis_url else ReplayCache(),
     }
-    if not cfg.as_bool(app.config["REQUIRE_JWT"]):
-        log.warning(
-            "REQUIRE_JWT is false: CDS client JWTs are NOT checked. Local development only; "
-            "never expose this service like this."
-        )
     app.before_request(_check)
 
 
@@ -250,13 +244,11 @@ def issuer_fhir_servers(issuer: str | None) -> list[str]:
     return []
 
 
-def describe_config(app: Flask) -> str:
-    """Return a one-line, secret-free summary of the auth configuration (for start-up logs)."""
+def describe_config(app: Flask) -> dict[str, Any]:
+    """Return a secret-free summary of the auth configuration (a JSON object in the log)."""
     issuers = cfg.as_mapping(app.config["TRUSTED_ISSUERS"])
-    return json.dumps(
-        {
-            "require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]),
-            "issuers": sorted(issuers),
-            "replay_cache": "redis" if app.config.get("REDIS_URL") else "in-process",
-        }
-    )
+    return {
+        "require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]),
+        "issuers": sorted(issuers),
+        "replay_cache": "redis" if app.config.get("REDIS_URL") else "in-process",
+    }

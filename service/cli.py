@@ -1,4 +1,4 @@
-"""The `b12-cds` command: `serve` (gunicorn), `evaluate` (offline), `rules` and `valuesets`.
+"""The `b12-cds` command: `serve` (granian), `evaluate` (offline), `rules` and `valuesets`.
 
 The clinical knowledge (value sets, rules) is imported when a command runs, so a broken value-set
 file stops every command with one line naming the file and line, never a traceback.
@@ -42,41 +42,44 @@ def production_app(overrides: dict[str, Any] | None = None) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Run the production server (gunicorn) on the embedded defaults."""
-    from gunicorn.app.base import BaseApplication  # imported here: evaluate does not need it
+    """Run the production server (granian, service/server.py) on the embedded defaults.
 
-    import cards.services  # noqa: F401 - loads and checks the value sets: fail before any worker
+    This process checks the configuration and prints every start-up warning once; the worker
+    processes it starts read the same `B12CDS_` environment and start quietly.
+    """
+    from service import create_app
+    from service import server
 
-    cfg.clinical_settings(_environment_config(args.profile))  # a bad setting fails here too
-
-    overrides: dict[str, Any] = {}
     if args.dev:
-        overrides["REQUIRE_JWT"] = False
+        os.environ["B12CDS_REQUIRE_JWT"] = "false"
         print(
             "b12-cds: DEVELOPMENT MODE - client JWTs are NOT checked and any fhirServer may be "
             "fetched from. Never expose this server beyond your own machine.",
             file=sys.stderr,
         )
+        os.environ.setdefault(
+            "B12CDS_CORS_ORIGINS", '["https://sandbox.cds-hooks.org", "http://localhost:8080"]'
+        )
     if args.today:
-        overrides["TODAY"] = args.today
+        os.environ["B12CDS_TODAY"] = args.today
     if args.profile:
-        overrides["SITE_PROFILE"] = args.profile
-    if args.dev and not os.environ.get("B12CDS_CORS_ORIGINS"):
-        overrides["CORS_ORIGINS"] = ["https://sandbox.cds-hooks.org", "http://localhost:8080"]
-
-    class Application(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread" if args.threads > 1 else "sync")
-            self.cfg.set("timeout", 30)
-            self.cfg.set("accesslog", None)  # access logs would carry query strings
-
-        def load(self) -> Any:
-            return production_app(overrides)
-
-    Application().run()
+        os.environ["B12CDS_SITE_PROFILE"] = args.profile
+    config = _environment_config()
+    if cfg.as_bool(config["REQUIRE_JWT"]) and not cfg.as_mapping(config["TRUSTED_ISSUERS"]):
+        raise ValueError(
+            "B12CDS_TRUSTED_ISSUERS is empty, so every call would be refused: name the EHRs "
+            "that may call (README, Connecting an EHR), or use --dev on your own machine"
+        )
+    create_app()  # value sets, settings and database checked, warnings printed: once, here
+    server.run(
+        server.ServeOptions(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+            header_timeout_s=float(config["CLIENT_HEADER_TIMEOUT_S"]),
+        )
+    )
     return 0
 
 
@@ -193,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `b12-cds` console script."""
     parser = argparse.ArgumentParser(prog="b12-cds", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the service under gunicorn")
+    serve = sub.add_parser("serve", help="run the production server (granian)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)

@@ -3,7 +3,9 @@
 Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
 SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST; REDIS_URL (the jti replay cache
 shared by several instances; in-process when unset). Also: FHIR_MAX_PAGES (bound on
-`next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
+`next` links followed per key), MAX_CONTENT_LENGTH (413 above it, however the body is sent),
+MAX_HEADER_BYTES (431 above it), CLIENT_HEADER_TIMEOUT_S and CLIENT_BODY_TIMEOUT_S (`serve` drops
+a client that has not sent its headers, or its body, within them), CLINICAL_SETTINGS (overrides of
 cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
 The value-set extension folder is process-wide and read from the environment only
 (`B12CDS_VALUE_SET_DIR`, see `cards.terminology.site_directory`).
@@ -30,6 +32,9 @@ DEFAULTS: Mapping[str, Any] = {
     "CORS_ORIGINS": None,
     "FHIR_SERVER_ALLOWLIST": None,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "MAX_HEADER_BYTES": 32 * 1024,
+    "CLIENT_HEADER_TIMEOUT_S": 10.0,
+    "CLIENT_BODY_TIMEOUT_S": 15.0,
     "CLINICAL_SETTINGS": {},
     "TODAY": None,
     "REDIS_URL": None,

@@ -23,6 +23,9 @@ from service.errors import BadRequest
 from service.errors import UnsupportedMediaType
 
 
+HOOK_INSTANCE_PATTERN = r"^[\x21-\x7E]+$"
+
+
 class _Lenient(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -85,7 +88,9 @@ class HookRequest(_Lenient):
     """A CDS Hooks 2.0 request; `context` is validated for the service's hook."""
 
     hook: str = Field(min_length=1)
-    hookInstance: str = Field(min_length=1)  # noqa: N815
+    # Logged with every call, so bounded: 1-128 visible ASCII characters, no spaces. The spec's
+    # UUIDs and every EHR's ids fit; a value that could carry a name or a body does not.
+    hookInstance: str = Field(min_length=1, max_length=128, pattern=HOOK_INSTANCE_PATTERN)  # noqa: N815
     fhirServer: str | None = None  # noqa: N815
     fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
     context: dict[str, Any]

@@ -47,7 +47,7 @@ def require_binary(name: str, package: str) -> str:
     return found
 
 
-def _environment(variables: Mapping[str, Any]) -> dict[str, str]:
+def environment(variables: Mapping[str, Any]) -> dict[str, str]:
     """Return this process's environment without B12CDS_ keys, plus the given ones (JSON)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("B12CDS_")}
     for name, value in variables.items():
@@ -105,9 +105,12 @@ def live_server(
     *args: str,
     name: str = "serve",
     port: int | None = None,
+    env: Mapping[str, str] | None = None,
     **variables: Any,
 ) -> Iterator[LiveServer]:
     """Run `b12-cds serve ARGS` with only the given B12CDS_ variables; stop it afterwards.
+
+    `env` adds other environment variables as they are (HOME, for instance).
 
     Output goes to `tmp_path/<name>.log`. `DATABASE_URL` defaults to a SQLite file in
     `tmp_path`, so servers of one test share it and tests never share one.
@@ -119,7 +122,7 @@ def live_server(
         process = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--port", str(port), *args],
             cwd=ROOT,
-            env=_environment(variables),
+            env={**environment(variables), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with every worker

@@ -393,6 +393,40 @@ def test_bad_request_never_echoes_input(client, service_id, body):
     assert SENTINEL not in rv.get_data(as_text=True)
 
 
+HOOK_INSTANCE_WITH_PATIENT_DATA = f"name={SENTINEL};birthDate=1950-01-02;" + "x" * (1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(HOOK_INSTANCE_WITH_PATIENT_DATA, id="1-MiB"),
+        pytest.param("a" * 129, id="129-characters"),
+        pytest.param(f"{SENTINEL} Smith", id="with-a-space"),
+        pytest.param(f"{SENTINEL}\n1950-01-02", id="with-a-newline"),
+        pytest.param(f"{SENTINEL}\u00e9", id="not-ascii"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_hook_instance_that_could_carry_patient_data_is_400(client, caplog, value):
+    """hookInstance is logged with every call: anything but 1-128 visible ASCII characters is
+    refused (400), and neither the answer nor the log repeats it."""
+    rv = post_hook(client, "b12-patient-view", replaced(PATIENT_VIEW, ("hookInstance",), value))
+    assert "invalid" == outcome(rv, 400)["code"]
+    assert SENTINEL not in rv.get_data(as_text=True)
+    assert all(SENTINEL not in record.getMessage() for record in caplog.records)
+    assert all(SENTINEL not in str(record.__dict__) for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "a" * 128, "epic:ORD-12345|enc.7/2026-12-04T10:00Z"],
+    ids=["uuid", "128-characters", "ehr-id"],
+)
+def test_hook_instance_of_a_uuid_or_an_ehr_id_is_accepted(client, value):
+    rv = post_hook(client, "b12-patient-view", replaced(PATIENT_VIEW, ("hookInstance",), value))
+    assert 200 == rv.status_code, rv.get_data(as_text=True)
+
+
 def test_malformed_json_is_not_echoed(client):
     """The 400 for malformed JSON does not repeat the body."""
     data = '{"name": "' + SENTINEL + '",'
