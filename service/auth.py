@@ -4,9 +4,9 @@ Checks, with PyJWT: `alg` in an allowlist of asymmetric algorithms (never `none`
 key chosen by `kid` from the issuer's JWKS (static in config, or fetched from its allowlisted
 `jku`, cached, refetched once on an unknown `kid`); `iss` in TRUSTED_ISSUERS; `aud` equal to the
 exact URL called (PUBLIC_BASE_URL + path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen
-before within the token's lifetime (in-process, or in Redis when REDIS_URL is set so that several
-instances share it); optional per-issuer `tenant`. Every failure is a 401 with no detail; the log
-line says why, never the token.
+before within the token's lifetime (in the embedded database, shared by every worker and kept
+across restarts, or in Redis when REDIS_URL is set so that several machines share it); optional
+per-issuer `tenant`. Every failure is a 401 with no detail; the log line says why, never the token.
 """
 
 from __future__ import annotations
@@ -16,16 +16,19 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
 import requests
+import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
 
 from service import config as cfg
+from service import database
 from service.errors import Unauthorized
 
 
@@ -104,6 +107,84 @@ class ReplayCache:
         return True
 
 
+def jti_digest(issuer: str, jti: str) -> str:
+    """Return the hex SHA-256 of issuer and `jti`: what a shared replay store keeps."""
+    return hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
+
+
+class DatabaseReplayCache(ReplayCache):
+    """`jti` values in the embedded database (DATABASE_URL), the default without REDIS_URL.
+
+    Every worker of one `serve` and every restart on the same database share it. A first use is
+    one atomic INSERT of the key (a hash of issuer and `jti`: no token material) with its expiry
+    (token `exp` plus the leeway); the primary key makes a second INSERT of the same key fail,
+    in any process. A row whose expiry has passed is taken over by an UPDATE guarded by that
+    expiry (atomic too), and expired rows are swept at most once per SWEEP_INTERVAL_S per
+    process. If the database cannot be used the call is refused (401, reason logged).
+    """
+
+    SWEEP_INTERVAL_S = 60.0
+
+    def __init__(
+        self,
+        db: database.Database,
+        clock: Callable[[], float] = time.time,
+        sweep_interval_s: float = SWEEP_INTERVAL_S,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sweep_interval_s = sweep_interval_s
+        self._next_sweep = time.monotonic()
+        self._sweep_lock = threading.Lock()
+
+    def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
+        """Return True for a first use of (issuer, jti) in this database, False for a replay."""
+        key = jti_digest(issuer, jti)
+        now = self._clock()
+        expires_at = exp + LEEWAY_S
+        table = database.JTI_SEEN
+        try:
+            self._db.ensure_schema()
+            try:
+                with self._db.engine.begin() as connection:
+                    connection.execute(table.insert().values(key=key, expires_at=expires_at))
+                first = True
+            except sa.exc.IntegrityError:
+                with self._db.engine.begin() as connection:
+                    taken_over = connection.execute(
+                        table.update()
+                        .where(table.c.key == key, table.c.expires_at <= now)
+                        .values(expires_at=expires_at)
+                    )
+                first = taken_over.rowcount == 1
+            self._maybe_sweep(now)
+        except sa.exc.SQLAlchemyError as exc:
+            raise Unauthorized(f"replay store unavailable: {type(exc).__name__}") from exc
+        return first
+
+    def _maybe_sweep(self, now: float) -> None:
+        tick = time.monotonic()
+        if tick < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = tick + self._sweep_interval_s
+            self.sweep(now)
+        finally:
+            self._sweep_lock.release()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete the rows whose tokens have expired; return how many."""
+        table = database.JTI_SEEN
+        moment = self._clock() if now is None else now
+        with self._db.engine.begin() as connection:
+            result = connection.execute(table.delete().where(table.c.expires_at <= moment))
+        return int(result.rowcount)
+
+    def ping(self) -> bool:
+        """Return whether the database answers."""
+        return self._db.ping()
+
+
 class RedisReplayCache(ReplayCache):
     """`jti` values in Redis (REDIS_URL), shared by every instance of the service.
 
@@ -124,8 +205,7 @@ class RedisReplayCache(ReplayCache):
     @staticmethod
     def key(issuer: str, jti: str) -> str:
         """Return the Redis key of (issuer, jti)."""
-        digest = hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
-        return f"b12cds:jti:{digest}"
+        return f"b12cds:jti:{jti_digest(issuer, jti)}"
 
     def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
         """Return True for a first use of (issuer, jti) across all instances, False for a replay."""
@@ -225,13 +305,20 @@ def _check() -> None:
     request.environ["b12cds.client"] = claims.get("iss")
 
 
-def init_app(app: Flask, session: requests.Session) -> None:
-    """Check every /cds-services call; warn loudly once when checking is off."""
+def init_app(app: Flask, session: requests.Session, db: database.Database) -> None:
+    """Check every /cds-services call; warn loudly once when checking is off.
+
+    The jti replay store is Redis when REDIS_URL is set (several machines), else the embedded
+    database (every worker of one `serve`, and restarts).
+    """
     timeout_s = float(app.config["FHIR_TIMEOUT_S"])
     redis_url = app.config.get("REDIS_URL")
+    replay: ReplayCache = (
+        RedisReplayCache(str(redis_url), timeout_s) if redis_url else DatabaseReplayCache(db)
+    )
     app.extensions["b12cds.auth"] = {
         "keys": KeyStore(session, timeout_s),
-        "replay": RedisReplayCache(str(redis_url), timeout_s) if redis_url else ReplayCache(),
+        "replay": replay,
     }
     if not cfg.as_bool(app.config["REQUIRE_JWT"]):
         log.warning(
@@ -257,6 +344,6 @@ def describe_config(app: Flask) -> str:
         {
             "require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]),
             "issuers": sorted(issuers),
-            "replay_cache": "redis" if app.config.get("REDIS_URL") else "in-process",
+            "replay_cache": "redis" if app.config.get("REDIS_URL") else "database",
         }
     )

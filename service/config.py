@@ -1,8 +1,11 @@
 """Configuration: defaults, `B12CDS_` environment variables, then an explicit mapping.
 
 Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
-SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST; REDIS_URL (the jti replay cache
-shared by several instances; in-process when unset). Also: FHIR_MAX_PAGES (bound on
+SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST. DATABASE_URL names the embedded
+database (SQLAlchemy URL; a SQLite file in the instance folder when unset; FEEDBACK_DATABASE_URL
+is its alias and DATABASE_URL wins when both are set): it holds the jti replay store, shared by
+every worker and kept across restarts, and will hold the feedback store. REDIS_URL (the jti
+replay cache shared by several machines; the database when unset). Also: FHIR_MAX_PAGES (bound on
 `next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
 cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
 The value-set extension folder is process-wide and read from the environment only
@@ -22,6 +25,7 @@ DEFAULTS: Mapping[str, Any] = {
     "REQUIRE_JWT": True,
     "TRUSTED_ISSUERS": {},
     "PUBLIC_BASE_URL": None,
+    "DATABASE_URL": None,
     "FEEDBACK_DATABASE_URL": None,
     "SITE_PROFILE": "uk",
     "FHIR_TIMEOUT_S": 3.0,
