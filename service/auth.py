@@ -2,11 +2,12 @@
 
 Checks, with PyJWT: `alg` in an allowlist of asymmetric algorithms (never `none` or HMAC); the
 key chosen by `kid` from the issuer's JWKS (static in config, or fetched from its allowlisted
-`jku`, cached, refetched once on an unknown `kid`); `iss` in TRUSTED_ISSUERS; `aud` equal to the
-exact URL called (PUBLIC_BASE_URL + path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen
-before within the token's lifetime (in the embedded database, shared by every worker and kept
-across restarts, or in Redis when REDIS_URL is set so that several machines share it); optional
-per-issuer `tenant`. Every failure is a 401 with no detail; the log line says why, never the token.
+`jku`, cached, refetched on an unknown `kid` at most once per 5 minutes with one fetch in flight,
+see `KeyStore`); `iss` in TRUSTED_ISSUERS; `aud` equal to the exact URL called (PUBLIC_BASE_URL +
+path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen before within the token's lifetime
+(in the embedded database, shared by every worker and kept across restarts, or in Redis when
+REDIS_URL is set so that several machines share it); optional per-issuer `tenant`. Every failure
+is a 401 with no detail; the log line says why, never the token.
 """
 
 from __future__ import annotations
@@ -39,14 +40,58 @@ JWKS_TTL_S = 3600
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 
 
-class KeyStore:
-    """JWKS per issuer: static from config, or fetched from the allowlisted `jku` and cached."""
+JWKS_TIMEOUT_S = 2.0  # default of the JWKS_TIMEOUT_S setting: short, unlike FHIR_TIMEOUT_S
+REFETCH_INTERVAL_S = 300  # an unknown kid refetches a cached JWKS at most this often per URL
+RETRY_AFTER_FAILURE_S = 10  # a JWKS that could not be fetched is not asked again sooner
 
-    def __init__(self, session: requests.Session, timeout_s: float) -> None:
+
+class _KeySet:
+    """One allowlisted JWKS URL: its keys, when they were fetched and whether a fetch runs."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] | None = None
+        self.fetched_at = 0.0  # monotonic time of the last successful fetch
+        self.attempted_at: float | None = None  # monotonic time of the last fetch started
+        self.failed = False  # whether that fetch failed
+        self.in_flight = False
+        self.lock = threading.Lock()
+
+
+class KeyStore:
+    """JWKS per issuer: static from config, or fetched from the allowlisted `jku` and cached.
+
+    Fetches are driven by unauthenticated input (any caller can name an unknown `kid`), so they
+    are bounded per URL, per process:
+
+    - the key set is cached for JWKS_TTL_S; the first fetch for a URL is always allowed;
+    - an unknown `kid` refetches the cached set at most once per REFETCH_INTERVAL_S since the
+      last fetch (key rotation is picked up within that window); sooner, the call is refused;
+    - after a failed fetch the URL is not asked again for RETRY_AFTER_FAILURE_S;
+    - one fetch is in flight per URL (single flight), with a short timeout (JWKS_TIMEOUT_S).
+      A caller that would need a fetch while one is in flight does not wait for it: it is
+      refused at once (or served the stale set, when the fetch only renews an expired cache).
+      Waiting would hold a server thread per unauthenticated call for up to the timeout, which
+      is how a hanging JWKS endpoint queued every call, /healthz included, behind it; a
+      legitimate client only loses calls made during the first fetch of a URL.
+
+    `clock` is the monotonic clock (tests inject one to pass the refetch window).
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        timeout_s: float = JWKS_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = session
         self.timeout_s = timeout_s
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.clock = clock
+        self._sets: dict[str, _KeySet] = {}
         self._lock = threading.Lock()
+
+    def _key_set(self, url: str) -> _KeySet:
+        with self._lock:
+            return self._sets.setdefault(url, _KeySet())
 
     def _fetch(self, url: str) -> dict[str, Any]:
         try:
@@ -57,16 +102,47 @@ class KeyStore:
             raise Unauthorized(f"jwks fetch failed: {type(exc).__name__}") from exc
         if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
             raise Unauthorized("jwks fetch returned no key set")
-        with self._lock:
-            self._cache[url] = (time.monotonic() + JWKS_TTL_S, body)
         return body
 
     def jwks(self, url: str, refresh: bool = False) -> dict[str, Any]:
-        """Return the key set at an allowlisted URL, from cache unless stale or refreshed."""
-        cached = self._cache.get(url)
-        if cached is not None and not refresh and cached[0] > time.monotonic():
-            return cached[1]
-        return self._fetch(url)
+        """Return the key set at an allowlisted URL, from cache unless stale or `refresh`
+        (an unknown kid); raise Unauthorized when a fetch is needed but not allowed now."""
+        entry = self._key_set(url)
+        with entry.lock:
+            now = self.clock()
+            fresh = entry.keys is not None and now < entry.fetched_at + JWKS_TTL_S
+            if entry.keys is not None and fresh and not refresh:
+                return entry.keys
+            if entry.in_flight:
+                if entry.keys is not None and not refresh:
+                    return entry.keys  # expired, being renewed: the old set meanwhile
+                raise Unauthorized("jwks fetch already in flight")
+            since = None if entry.attempted_at is None else now - entry.attempted_at
+            if since is not None and entry.failed and since < RETRY_AFTER_FAILURE_S:
+                raise Unauthorized("jwks fetch failed recently")
+            if refresh and fresh and since is not None and since < REFETCH_INTERVAL_S:
+                raise Unauthorized("unknown kid; jwks refetched less than 5 minutes ago")
+            entry.in_flight = True
+            entry.attempted_at = now
+        body: dict[str, Any] | None = None
+        try:
+            body = self._fetch(url)
+        finally:
+            with entry.lock:
+                entry.in_flight = False
+                entry.failed = body is None
+                if body is not None:
+                    entry.keys = body
+                    entry.fetched_at = self.clock()
+        return body
+
+    def key_for(self, url: str, kid: str | None, alg: str) -> Any:
+        """Return the key for `kid` at an allowlisted URL, refetching once if it is unknown."""
+        key = _find_key(self.jwks(url), kid, alg)
+        if key is None:
+            log.info("unknown kid: jwks refetch requested", extra={"jwks_url": url})
+            key = _find_key(self.jwks(url, refresh=True), kid, alg)
+        return key
 
 
 def _find_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> Any:
@@ -250,9 +326,7 @@ def verify(
         url = trusted.get("jku")
         if not url or header.get("jku") not in (None, url):
             raise Unauthorized("jku not allowlisted for the issuer")
-        key = _find_key(keys.jwks(url), kid, alg) or _find_key(
-            keys.jwks(url, refresh=True), kid, alg
-        )
+        key = keys.key_for(url, kid, alg)
     if key is None:
         raise Unauthorized("no key for kid")
     try:
@@ -317,7 +391,7 @@ def init_app(app: Flask, session: requests.Session, db: database.Database) -> No
         RedisReplayCache(str(redis_url), timeout_s) if redis_url else DatabaseReplayCache(db)
     )
     app.extensions["b12cds.auth"] = {
-        "keys": KeyStore(session, timeout_s),
+        "keys": KeyStore(session, float(app.config["JWKS_TIMEOUT_S"])),
         "replay": replay,
     }
     if not cfg.as_bool(app.config["REQUIRE_JWT"]):
