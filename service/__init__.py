@@ -23,6 +23,7 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     from service import auth
     from service import config
     from service import cors
+    from service import database
     from service import discovery
     from service import errors
     from service import feedback
@@ -41,7 +42,7 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     settings = app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
     errors.init_app(app)
     session = seams.init_app(app).session
-    auth.init_app(app, session)
+    auth.init_app(app, session, database.init_app(app))
     cors.init_app(app)
     for blueprint in (discovery.bp, hooks.bp, feedback.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -2,11 +2,12 @@
 
 Checks, with PyJWT: `alg` in an allowlist of asymmetric algorithms (never `none` or HMAC); the
 key chosen by `kid` from the issuer's JWKS (static in config, or fetched from its allowlisted
-`jku`, cached, refetched once on an unknown `kid`); `iss` in TRUSTED_ISSUERS; `aud` equal to the
-exact URL called (PUBLIC_BASE_URL + path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen
-before within the token's lifetime (in-process, or in Redis when REDIS_URL is set so that several
-instances share it); optional per-issuer `tenant`. Every failure is a 401 with no detail; the log
-line says why, never the token.
+`jku`, cached, refetched on an unknown `kid` at most once per 5 minutes with one fetch in flight,
+see `KeyStore`); `iss` in TRUSTED_ISSUERS; `aud` equal to the exact URL called (PUBLIC_BASE_URL +
+path); `exp`, `iat`, `nbf` with a small leeway; `jti` not seen before within the token's lifetime
+(in the embedded database, shared by every worker and kept across restarts, or in Redis when
+REDIS_URL is set so that several machines share it); optional per-issuer `tenant`. Every failure
+is a 401 with no detail; the log line says why, never the token.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
 import requests
+import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
 
 from service import config as cfg
+from service import database
 from service.errors import Unauthorized
 
 
@@ -35,14 +39,58 @@ JWKS_TTL_S = 3600
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 
 
-class KeyStore:
-    """JWKS per issuer: static from config, or fetched from the allowlisted `jku` and cached."""
+JWKS_TIMEOUT_S = 2.0  # default of the JWKS_TIMEOUT_S setting: short, unlike FHIR_TIMEOUT_S
+REFETCH_INTERVAL_S = 300  # an unknown kid refetches a cached JWKS at most this often per URL
+RETRY_AFTER_FAILURE_S = 10  # a JWKS that could not be fetched is not asked again sooner
 
-    def __init__(self, session: requests.Session, timeout_s: float) -> None:
+
+class _KeySet:
+    """One allowlisted JWKS URL: its keys, when they were fetched and whether a fetch runs."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] | None = None
+        self.fetched_at = 0.0  # monotonic time of the last successful fetch
+        self.attempted_at: float | None = None  # monotonic time of the last fetch started
+        self.failed = False  # whether that fetch failed
+        self.in_flight = False
+        self.lock = threading.Lock()
+
+
+class KeyStore:
+    """JWKS per issuer: static from config, or fetched from the allowlisted `jku` and cached.
+
+    Fetches are driven by unauthenticated input (any caller can name an unknown `kid`), so they
+    are bounded per URL, per process:
+
+    - the key set is cached for JWKS_TTL_S; the first fetch for a URL is always allowed;
+    - an unknown `kid` refetches the cached set at most once per REFETCH_INTERVAL_S since the
+      last fetch (key rotation is picked up within that window); sooner, the call is refused;
+    - after a failed fetch the URL is not asked again for RETRY_AFTER_FAILURE_S;
+    - one fetch is in flight per URL (single flight), with a short timeout (JWKS_TIMEOUT_S).
+      A caller that would need a fetch while one is in flight does not wait for it: it is
+      refused at once (or served the stale set, when the fetch only renews an expired cache).
+      Waiting would hold a server thread per unauthenticated call for up to the timeout, which
+      is how a hanging JWKS endpoint queued every call, /healthz included, behind it; a
+      legitimate client only loses calls made during the first fetch of a URL.
+
+    `clock` is the monotonic clock (tests inject one to pass the refetch window).
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        timeout_s: float = JWKS_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = session
         self.timeout_s = timeout_s
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.clock = clock
+        self._sets: dict[str, _KeySet] = {}
         self._lock = threading.Lock()
+
+    def _key_set(self, url: str) -> _KeySet:
+        with self._lock:
+            return self._sets.setdefault(url, _KeySet())
 
     def _fetch(self, url: str) -> dict[str, Any]:
         try:
@@ -53,16 +101,47 @@ class KeyStore:
             raise Unauthorized(f"jwks fetch failed: {type(exc).__name__}") from exc
         if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
             raise Unauthorized("jwks fetch returned no key set")
-        with self._lock:
-            self._cache[url] = (time.monotonic() + JWKS_TTL_S, body)
         return body
 
     def jwks(self, url: str, refresh: bool = False) -> dict[str, Any]:
-        """Return the key set at an allowlisted URL, from cache unless stale or refreshed."""
-        cached = self._cache.get(url)
-        if cached is not None and not refresh and cached[0] > time.monotonic():
-            return cached[1]
-        return self._fetch(url)
+        """Return the key set at an allowlisted URL, from cache unless stale or `refresh`
+        (an unknown kid); raise Unauthorized when a fetch is needed but not allowed now."""
+        entry = self._key_set(url)
+        with entry.lock:
+            now = self.clock()
+            fresh = entry.keys is not None and now < entry.fetched_at + JWKS_TTL_S
+            if entry.keys is not None and fresh and not refresh:
+                return entry.keys
+            if entry.in_flight:
+                if entry.keys is not None and not refresh:
+                    return entry.keys  # expired, being renewed: the old set meanwhile
+                raise Unauthorized("jwks fetch already in flight")
+            since = None if entry.attempted_at is None else now - entry.attempted_at
+            if since is not None and entry.failed and since < RETRY_AFTER_FAILURE_S:
+                raise Unauthorized("jwks fetch failed recently")
+            if refresh and fresh and since is not None and since < REFETCH_INTERVAL_S:
+                raise Unauthorized("unknown kid; jwks refetched less than 5 minutes ago")
+            entry.in_flight = True
+            entry.attempted_at = now
+        body: dict[str, Any] | None = None
+        try:
+            body = self._fetch(url)
+        finally:
+            with entry.lock:
+                entry.in_flight = False
+                entry.failed = body is None
+                if body is not None:
+                    entry.keys = body
+                    entry.fetched_at = self.clock()
+        return body
+
+    def key_for(self, url: str, kid: str | None, alg: str) -> Any:
+        """Return the key for `kid` at an allowlisted URL, refetching once if it is unknown."""
+        key = _find_key(self.jwks(url), kid, alg)
+        if key is None:
+            log.info("unknown kid: jwks refetch requested", extra={"jwks_url": url})
+            key = _find_key(self.jwks(url, refresh=True), kid, alg)
+        return key
 
 
 def _find_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> Any:
@@ -103,6 +182,84 @@ class ReplayCache:
         return True
 
 
+def jti_digest(issuer: str, jti: str) -> str:
+    """Return the hex SHA-256 of issuer and `jti`: what a shared replay store keeps."""
+    return hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
+
+
+class DatabaseReplayCache(ReplayCache):
+    """`jti` values in the embedded database (DATABASE_URL), the default without REDIS_URL.
+
+    Every worker of one `serve` and every restart on the same database share it. A first use is
+    one atomic INSERT of the key (a hash of issuer and `jti`: no token material) with its expiry
+    (token `exp` plus the leeway); the primary key makes a second INSERT of the same key fail,
+    in any process. A row whose expiry has passed is taken over by an UPDATE guarded by that
+    expiry (atomic too), and expired rows are swept at most once per SWEEP_INTERVAL_S per
+    process. If the database cannot be used the call is refused (401, reason logged).
+    """
+
+    SWEEP_INTERVAL_S = 60.0
+
+    def __init__(
+        self,
+        db: database.Database,
+        clock: Callable[[], float] = time.time,
+        sweep_interval_s: float = SWEEP_INTERVAL_S,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sweep_interval_s = sweep_interval_s
+        self._next_sweep = time.monotonic()
+        self._sweep_lock = threading.Lock()
+
+    def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
+        """Return True for a first use of (issuer, jti) in this database, False for a replay."""
+        key = jti_digest(issuer, jti)
+        now = self._clock()
+        expires_at = exp + LEEWAY_S
+        table = database.JTI_SEEN
+        try:
+            self._db.ensure_schema()
+            try:
+                with self._db.engine.begin() as connection:
+                    connection.execute(table.insert().values(key=key, expires_at=expires_at))
+                first = True
+            except sa.exc.IntegrityError:
+                with self._db.engine.begin() as connection:
+                    taken_over = connection.execute(
+                        table.update()
+                        .where(table.c.key == key, table.c.expires_at <= now)
+                        .values(expires_at=expires_at)
+                    )
+                first = taken_over.rowcount == 1
+            self._maybe_sweep(now)
+        except sa.exc.SQLAlchemyError as exc:
+            raise Unauthorized(f"replay store unavailable: {type(exc).__name__}") from exc
+        return first
+
+    def _maybe_sweep(self, now: float) -> None:
+        tick = time.monotonic()
+        if tick < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = tick + self._sweep_interval_s
+            self.sweep(now)
+        finally:
+            self._sweep_lock.release()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete the rows whose tokens have expired; return how many."""
+        table = database.JTI_SEEN
+        moment = self._clock() if now is None else now
+        with self._db.engine.begin() as connection:
+            result = connection.execute(table.delete().where(table.c.expires_at <= moment))
+        return int(result.rowcount)
+
+    def ping(self) -> bool:
+        """Return whether the database answers."""
+        return self._db.ping()
+
+
 class RedisReplayCache(ReplayCache):
     """`jti` values in Redis (REDIS_URL), shared by every instance of the service.
 
@@ -123,8 +280,7 @@ class RedisReplayCache(ReplayCache):
     @staticmethod
     def key(issuer: str, jti: str) -> str:
         """Return the Redis key of (issuer, jti)."""
-        digest = hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
-        return f"b12cds:jti:{digest}"
+        return f"b12cds:jti:{jti_digest(issuer, jti)}"
 
     def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
         """Return True for a first use of (issuer, jti) across all instances, False for a replay."""
@@ -169,9 +325,7 @@ def verify(
         url = trusted.get("jku")
         if not url or header.get("jku") not in (None, url):
             raise Unauthorized("jku not allowlisted for the issuer")
-        key = _find_key(keys.jwks(url), kid, alg) or _find_key(
-            keys.jwks(url, refresh=True), kid, alg
-        )
+        key = keys.key_for(url, kid, alg)
     if key is None:
         raise Unauthorized("no key for kid")
     try:
@@ -224,13 +378,20 @@ def _check() -> None:
     request.environ["b12cds.client"] = claims.get("iss")
 
 
-def init_app(app: Flask, session: requests.Session) -> None:
-    """Check every /cds-services call (the start-up warning when off: service.startup_warnings)."""
+def init_app(app: Flask, session: requests.Session, db: database.Database) -> None:
+    """Check every /cds-services call (the start-up warning when off: service.startup_warnings).
+
+    The jti replay store is Redis when REDIS_URL is set (several machines), else the embedded
+    database (every worker of one `serve`, and restarts).
+    """
     timeout_s = float(app.config["FHIR_TIMEOUT_S"])
     redis_url = app.config.get("REDIS_URL")
+    replay: ReplayCache = (
+        RedisReplayCache(str(redis_url), timeout_s) if redis_url else DatabaseReplayCache(db)
+    )
     app.extensions["b12cds.auth"] = {
-        "keys": KeyStore(session, timeout_s),
-        "replay": RedisReplayCache(str(redis_url), timeout_s) if redis_url else ReplayCache(),
+        "keys": KeyStore(session, float(app.config["JWKS_TIMEOUT_S"])),
+        "replay": replay,
     }
     app.before_request(_check)
 
@@ -250,5 +411,5 @@ def describe_config(app: Flask) -> dict[str, Any]:
     return {
         "require_jwt": cfg.as_bool(app.config["REQUIRE_JWT"]),
         "issuers": sorted(issuers),
-        "replay_cache": "redis" if app.config.get("REDIS_URL") else "in-process",
+        "replay_cache": "redis" if app.config.get("REDIS_URL") else "database",
     }

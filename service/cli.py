@@ -70,7 +70,10 @@ def _serve(args: argparse.Namespace) -> int:
             "B12CDS_TRUSTED_ISSUERS is empty, so every call would be refused: name the EHRs "
             "that may call (README, Connecting an EHR), or use --dev on your own machine"
         )
-    create_app()  # value sets, settings and database checked, warnings printed: once, here
+    from service import database
+
+    app = create_app()  # value sets, settings and database checked, warnings printed: once, here
+    database.engine(app).dispose()  # no connection of this process is carried into a worker
     server.run(
         server.ServeOptions(
             host=args.host,

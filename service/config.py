@@ -1,12 +1,17 @@
 """Configuration: defaults, `B12CDS_` environment variables, then an explicit mapping.
 
 Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
-SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST; REDIS_URL (the jti replay cache
-shared by several instances; in-process when unset). Also: FHIR_MAX_PAGES (bound on
-`next` links followed per key), MAX_CONTENT_LENGTH (413 above it, however the body is sent),
-MAX_HEADER_BYTES (431 above it), CLIENT_HEADER_TIMEOUT_S and CLIENT_BODY_TIMEOUT_S (`serve` drops
-a client that has not sent its headers, or its body, within them), CLINICAL_SETTINGS (overrides of
-cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
+SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST. DATABASE_URL names the embedded
+database (SQLAlchemy URL; a SQLite file in the instance folder when unset; FEEDBACK_DATABASE_URL
+is its alias and DATABASE_URL wins when both are set): it holds the jti replay store, shared by
+every worker and kept across restarts, and will hold the feedback store. REDIS_URL (the jti
+replay cache shared by several machines; the database when unset). JWKS_TIMEOUT_S (timeout of
+one JWKS fetch from an issuer's `jku`: short, as callers can trigger it). Also: FHIR_MAX_PAGES
+(bound on `next` links followed per key), MAX_CONTENT_LENGTH (413 above it, however the body is
+sent), MAX_HEADER_BYTES (431 above it), CLIENT_HEADER_TIMEOUT_S and CLIENT_BODY_TIMEOUT_S (`serve`
+drops a client that has not sent its headers, or its body, within them), CLINICAL_SETTINGS
+(overrides of cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures
+and demos only).
 The value-set extension folder is process-wide and read from the environment only
 (`B12CDS_VALUE_SET_DIR`, see `cards.terminology.site_directory`).
 """
@@ -24,9 +29,11 @@ DEFAULTS: Mapping[str, Any] = {
     "REQUIRE_JWT": True,
     "TRUSTED_ISSUERS": {},
     "PUBLIC_BASE_URL": None,
+    "DATABASE_URL": None,
     "FEEDBACK_DATABASE_URL": None,
     "SITE_PROFILE": "uk",
     "FHIR_TIMEOUT_S": 3.0,
+    "JWKS_TIMEOUT_S": 2.0,
     "FHIR_MAX_PAGES": 5,
     "FHIR_MAX_RESOURCES": 5000,
     "CORS_ORIGINS": None,

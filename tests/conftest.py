@@ -48,12 +48,15 @@ def load(path: Path | str) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def signed(path: str, **claims: Any) -> dict[str, str]:
-    """Return an Authorization header with an ES384 token for the exact URL of `path`."""
+def signed(path: str, *, base_url: str = PUBLIC_BASE_URL, **claims: Any) -> dict[str, str]:
+    """Return an Authorization header with an ES384 token for the exact URL of `path`.
+
+    `base_url` is the service's public base URL (a live server's own URL, say).
+    """
     now = int(time.time())
     payload = {
         "iss": ISSUER,
-        "aud": PUBLIC_BASE_URL + path,
+        "aud": base_url + path,
         "exp": now + 300,
         "iat": now,
         "jti": str(uuid.uuid4()),
@@ -75,6 +78,16 @@ def base_config(**overrides: Any) -> dict[str, Any]:
     }
     config.update(overrides)
     return config
+
+
+@pytest.fixture(name="_database", scope="session", autouse=True)
+def _session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point every in-process app at a database file of this run, not the repository's
+    instance folder (a test that needs its own sets DATABASE_URL; live servers always do)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('database') / 'b12cds.sqlite'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("B12CDS_DATABASE_URL", url)
+        yield
 
 
 @pytest.fixture(name="app")

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -137,3 +138,103 @@ def live_server(
         yield server
     finally:
         server.stop()
+
+
+def require_postgres() -> Path:
+    """Return the folder of the PostgreSQL server binaries (initdb, postgres); fail in CI, skip
+    elsewhere, when they are missing. Debian keeps them off PATH, in /usr/lib/postgresql/*/bin."""
+    found = shutil.which("initdb")
+    if found is not None and shutil.which("postgres", path=str(Path(found).parent)):
+        return Path(found).parent
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if candidates and (candidates[-1].parent / "postgres").exists():
+        return candidates[-1].parent
+    require_binary("initdb", "postgresql")  # fails in CI, skips elsewhere
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _as_unprivileged(command: list[str]) -> list[str]:
+    """Return a command run as `nobody` when this process is root (PostgreSQL refuses root)."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "nobody", "--", *command]
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Run a throw-away PostgreSQL on 127.0.0.1 (trust auth, its socket in its own folder);
+    yield a `postgresql+psycopg://` URL; stop it by its PID afterwards.
+
+    Its folder is made with `tempfile` rather than under pytest's `tmp_path`, whose parents are
+    private to the user running the tests: as root, the server runs as `nobody`, which must own
+    its data folder and reach it.
+    """
+    import psycopg
+
+    binaries = require_postgres()
+    folder = Path(tempfile.mkdtemp(prefix="b12cds-pg-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        for path in (folder, sockets):
+            os.chown(path, 65534, 65534)
+    port = free_port()
+    process: subprocess.Popen[bytes] | None = None
+    log = folder / "postgres.log"
+    try:
+        subprocess.run(
+            _as_unprivileged(
+                [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                _as_unprivileged(
+                    [
+                        str(binaries / "postgres"),
+                        *("-D", str(data), "-p", str(port), "-k", str(sockets)),
+                        *("-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"),
+                    ]
+                ),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(
+                    f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=2
+                ).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"postgres did not start:\n{log.read_text(errors='replace')}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        if process is not None and process.poll() is None:
+            _stop_postgres(process, data)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_postgres(process: subprocess.Popen[bytes], data: Path) -> None:
+    """Fast shutdown (SIGINT) of the postmaster by its PID, then its process group if need be."""
+    pid_file = data / "postmaster.pid"
+    try:
+        os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)
+    except (OSError, ValueError, IndexError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
