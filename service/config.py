@@ -3,7 +3,9 @@
 Keys (contract.md): REQUIRE_JWT, TRUSTED_ISSUERS, PUBLIC_BASE_URL, FEEDBACK_DATABASE_URL,
 SITE_PROFILE, FHIR_TIMEOUT_S, CORS_ORIGINS, FHIR_SERVER_ALLOWLIST; REDIS_URL (the jti replay cache
 shared by several instances; in-process when unset). Also: FHIR_MAX_PAGES (bound on
-`next` links followed per key), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
+`next` links followed per key), FHIR_MAX_RESOURCES (entries per key, within one page too),
+FHIR_MAX_BYTES (bytes read from the FHIR server per hook call, all keys and pages together; a
+larger answer is a failed fetch), MAX_CONTENT_LENGTH (413 above it), CLINICAL_SETTINGS (overrides of
 cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures and demos only).
 The value-set extension folder is process-wide and read from the environment only
 (`B12CDS_VALUE_SET_DIR`, see `cards.terminology.site_directory`).
@@ -27,6 +29,7 @@ DEFAULTS: Mapping[str, Any] = {
     "FHIR_TIMEOUT_S": 3.0,
     "FHIR_MAX_PAGES": 5,
     "FHIR_MAX_RESOURCES": 5000,
+    "FHIR_MAX_BYTES": 20 * 1024 * 1024,
     "CORS_ORIGINS": None,
     "FHIR_SERVER_ALLOWLIST": None,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
