@@ -146,19 +146,20 @@ def _with_draft_subject(path: Any, subject: Any) -> dict[str, Any]:
     return body
 
 
+OTHER = {"reference": "Patient/other"}
+OTHER_ABSOLUTE = {"reference": f"{FHIR}/Patient/other"}
+GROUP = {"reference": "Group/ward-7"}
+
+
 @pytest.mark.parametrize(
-    ("path", "service_id"),
+    ("path", "service_id", "subject"),
     [
-        pytest.param(EX14, "b12-order-select", id="order-select"),
-        pytest.param(EX15, "b12-order-sign", id="order-sign"),
-    ],
-)
-@pytest.mark.parametrize(
-    "subject",
-    [
-        pytest.param({"reference": "Patient/other"}, id="relative"),
-        pytest.param({"reference": f"{FHIR}/Patient/other"}, id="absolute"),
-        pytest.param({"reference": "Group/ward-7"}, id="group"),
+        pytest.param(EX14, "b12-order-select", OTHER, id="relative-order-select"),
+        pytest.param(EX14, "b12-order-select", OTHER_ABSOLUTE, id="absolute-order-select"),
+        pytest.param(EX14, "b12-order-select", GROUP, id="group-order-select"),
+        pytest.param(EX15, "b12-order-sign", OTHER, id="relative-order-sign"),
+        pytest.param(EX15, "b12-order-sign", OTHER_ABSOLUTE, id="absolute-order-sign"),
+        pytest.param(EX15, "b12-order-sign", GROUP, id="group-order-sign"),
     ],
 )
 def test_draft_for_another_patient_is_400(client, path, service_id, subject):
@@ -173,13 +174,14 @@ def test_draft_for_another_patient_is_400(client, path, service_id, subject):
 
 
 @pytest.mark.parametrize(
-    ("path", "service_id"),
+    ("path", "service_id", "own"),
     [
-        pytest.param(EX14, "b12-order-select", id="order-select"),
-        pytest.param(EX15, "b12-order-sign", id="order-sign"),
+        pytest.param(EX14, "b12-order-select", True, id="own-subject-order-select"),
+        pytest.param(EX14, "b12-order-select", False, id="no-subject-order-select"),
+        pytest.param(EX15, "b12-order-sign", True, id="own-subject-order-sign"),
+        pytest.param(EX15, "b12-order-sign", False, id="no-subject-order-sign"),
     ],
 )
-@pytest.mark.parametrize("own", [True, False], ids=["own-subject", "no-subject"])
 def test_draft_for_the_patient_in_context_or_without_subject_is_answered(
     client, path, service_id, own
 ):
