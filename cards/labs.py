@@ -22,6 +22,7 @@ from cards import units
 from cards.resources import as_date
 from cards.resources import codings
 from cards.resources import concept_name
+from cards.resources import has_unreadable_value
 from cards.resources import ref
 from cards.resources import texts
 from cards.settings import Settings
@@ -59,6 +60,7 @@ _FLAG_NEGATIVE = frozenset({"NEG", "ND"})
 _FLAG_CRITICAL = frozenset({"LL", "HH"})
 _INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
+_UNREADABLE_NOTE = "could not be interpreted: the value is not a readable number"
 _USABLE_STATUSES = {"final": 2, "amended": 3, "corrected": 3, "preliminary": 1, "unknown": 0}
 _STATUS_LABEL = {"preliminary": "preliminary", "unknown": "status unknown"}
 
@@ -188,6 +190,7 @@ class LabResult:
     basis_text: str = ""  # the flag, range or band that decided, for the card
     canonical_label: str = ""  # the canonical unit as the site reads it (ng/L in uk)
     at: float = 0.0  # effective time of day as a timestamp, for same-day ordering (§4.1)
+    unreadable_value: bool = False  # NaN, Infinity or out of range as sent (§11.3)
 
     @property
     def usable(self) -> bool:
@@ -201,6 +204,8 @@ class LabResult:
 
     def value_text(self) -> str:
         """Return the value as reported, then normalised: 95 pmol/L (= 129 pg/mL)."""
+        if self.unreadable_value:
+            return "with a value that is not a readable number"
         if self.value is None:
             return "no numeric value"
         unit = display_unit(self.unit) if self.unit else "(no unit)"
@@ -283,8 +288,13 @@ def _read_one(
         else None
     )
     comparator = str(quantity.comparator) if quantity is not None and quantity.comparator else None
-    klass, basis, critical, canonical, note = classify(
-        obs, analyte, value, comparator, unit, patient.age_on(when), patient, settings
+    unreadable_value = has_unreadable_value(quantity)
+    klass, basis, critical, canonical, note = (
+        (Klass.UNUSABLE, None, False, None, _UNREADABLE_NOTE)
+        if unreadable_value  # no flag or range can vouch for a value that cannot be read
+        else classify(
+            obs, analyte, value, comparator, unit, patient.age_on(when), patient, settings
+        )
     )
     if analyte is Analyte.INTRINSIC_FACTOR_AB and klass is Klass.UNUSABLE:
         reported = _reported_result(obs)  # positive/negative as a coded or text value (§4.1)
@@ -314,6 +324,7 @@ def _read_one(
         basis_text=basis_text,
         at=_instant(obs.effectiveDateTime),
         canonical_label=display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings),
+        unreadable_value=unreadable_value,
     )
     identifiers = tuple(sorted(f"{i.system}|{i.value}" for i in obs.identifier or () if i.value))
     key = identifiers or (code, str(obs.effectiveDateTime or when))

@@ -10,6 +10,7 @@ not validate is skipped and counted, so one bad resource never costs the patient
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -84,31 +85,92 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]+$")
 # Ids real clients send that R4 does not allow (the spec's own examples use U+2011 hyphens) are
 # carried through validation in a reversible ASCII form, so references and selections still match.
 _RAW_ID_PREFIX = "b12cds-raw-id."
+# A number no measurement, dose or range the rules read can have (a red cell count is about 5e12
+# per litre): beyond it, or NaN/Infinity (which `json.loads` accepts, and `1e400` becomes), the
+# value is unreadable (clinical-rules §11.3). The element is left out, the resource is counted
+# as unreadable, and an Observation's value is marked so the result is kept as uninterpretable.
+MAX_READABLE_NUMBER = 1e15
+UNREADABLE_VALUE = "urn:b12cds:unreadable-value"
 
 
 def parse(resource: Mapping[str, Any]) -> BaseModel | None:
     """Return the resource as an R4B model, repaired if possible; None if unused or unreadable."""
+    return _parse(resource)[0]
+
+
+def _parse(resource: Mapping[str, Any]) -> tuple[BaseModel | None, bool]:
+    """Return the model (or None) and whether an unreadable number had to be left out."""
     model = MODELS.get(str(resource.get("resourceType")))
     if model is None:
-        return None
+        return None, False
     read = _READ[model.__name__]
     data: Any = {key: value for key, value in resource.items() if key in read}
     copied = False
+    odd = _has_odd_number(data)
+    if odd:
+        data = _without_odd_numbers(copy.deepcopy(data))
+        copied = True
     raw_id = resource.get("id")
     if isinstance(raw_id, str) and raw_id and not _FHIR_ID.match(raw_id):
         data["id"] = _RAW_ID_PREFIX + raw_id.encode("utf-8").hex()
     for _ in range(_MAX_REPAIRS):
         try:
-            return model.model_validate(data)
+            return model.model_validate(data), odd
         except ValidationError as exc:
             if not copied:
                 data = copy.deepcopy(data)
                 copied = True
             if not any(_repair(data, err) for err in exc.errors(include_input=False)):
-                return None
+                return None, odd
         except (TypeError, ValueError, OverflowError, RecursionError):
-            return None
-    return None
+            return None, odd
+    return None, odd
+
+
+def readable_number(value: Any) -> bool:
+    """Return False for a number that is NaN, infinite or beyond `MAX_READABLE_NUMBER`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True  # not a number at all: validation decides
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_READABLE_NUMBER
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _has_odd_number(data: Any) -> bool:
+    """Return whether any number inside the data is unreadable."""
+    if isinstance(data, dict):
+        return any(_has_odd_number(value) for value in data.values())
+    if isinstance(data, list):
+        return any(_has_odd_number(value) for value in data)
+    return not readable_number(data)
+
+
+def _without_odd_numbers(data: Any) -> Any:
+    """Return the data without its unreadable numbers; an Observation's value is marked."""
+    quantity = data.get("valueQuantity") if isinstance(data, dict) else None
+    if isinstance(quantity, dict) and not readable_number(quantity.get("value")):
+        del quantity["value"]
+        extensions = quantity.get("extension")
+        quantity["extension"] = [
+            *(extensions if isinstance(extensions, list) else []),
+            {"url": UNREADABLE_VALUE, "valueBoolean": True},
+        ]
+    return _strip(data)
+
+
+def _strip(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _strip(v) for k, v in data.items() if readable_number(v)}
+    if isinstance(data, list):
+        return [_strip(v) for v in data if readable_number(v)]
+    return data
+
+
+def has_unreadable_value(quantity: Any) -> bool:
+    """Return whether a parsed Quantity's value was left out as an unreadable number."""
+    extensions = getattr(quantity, "extension", None) or ()
+    return any(getattr(ext, "url", None) == UNREADABLE_VALUE for ext in extensions)
 
 
 def _repair(data: Any, error: Mapping[str, Any]) -> bool:
@@ -157,8 +219,10 @@ def parse_all(
 ) -> tuple[list[BaseModel], int]:
     """Return the parsed models of the used types and how many of the used types were unreadable.
 
-    `wanted` is a cheap look at the raw dict (e.g. "is this Observation's LOINC code one the rules
-    read?"), so that a chart's hundreds of vital signs are never validated.
+    A resource that parses but held an unreadable number (NaN, Infinity, `1e400`) is returned
+    without it and counted as unreadable too (clinical-rules §11.3). `wanted` is a cheap look at
+    the raw dict (e.g. "is this Observation's LOINC code one the rules read?"), so that a chart's
+    hundreds of vital signs are never validated.
     """
     models: list[BaseModel] = []
     unreadable = 0
@@ -168,10 +232,10 @@ def parse_all(
             continue
         if wanted is not None and not wanted(resource):
             continue
-        model = parse(resource)
-        if model is None:
+        model, odd = _parse(resource)
+        if model is None or odd:
             unreadable += 1
-        else:
+        if model is not None:
             models.append(model)
     return models, unreadable
 

@@ -7,7 +7,9 @@ is its alias and DATABASE_URL wins when both are set): it holds the jti replay s
 every worker and kept across restarts, and will hold the feedback store. REDIS_URL (the jti
 replay cache shared by several machines; the database when unset). JWKS_TIMEOUT_S (timeout of
 one JWKS fetch from an issuer's `jku`: short, as callers can trigger it). Also: FHIR_MAX_PAGES
-(bound on `next` links followed per key), MAX_CONTENT_LENGTH (413 above it, however the body is
+(bound on `next` links followed per key), FHIR_MAX_RESOURCES (entries per key, within one page
+too), FHIR_MAX_BYTES (bytes read from the FHIR server per hook call, all keys and pages together;
+a larger answer is a failed fetch), MAX_CONTENT_LENGTH (413 above it, however the body is
 sent), MAX_HEADER_BYTES (431 above it), CLIENT_HEADER_TIMEOUT_S and CLIENT_BODY_TIMEOUT_S (`serve`
 drops a client that has not sent its headers, or its body, within them), CLINICAL_SETTINGS
 (overrides of cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures
@@ -36,6 +38,7 @@ DEFAULTS: Mapping[str, Any] = {
     "JWKS_TIMEOUT_S": 2.0,
     "FHIR_MAX_PAGES": 5,
     "FHIR_MAX_RESOURCES": 5000,
+    "FHIR_MAX_BYTES": 20 * 1024 * 1024,
     "CORS_ORIGINS": None,
     "FHIR_SERVER_ALLOWLIST": None,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,

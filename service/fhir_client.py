@@ -3,18 +3,32 @@
 FhirError
 ├── FhirUnauthorized   401/403 from the server
 ├── FhirNotFound       404
-└── FhirUnavailable    timeouts, connection errors, 5xx, non-JSON answers, too many pages
+└── FhirUnavailable    timeouts, connection errors, redirects, 5xx, non-JSON answers, too many
+                       pages, resources or bytes
 
 `prefetch.resolve` turns every one of these into a 412.
+
+Bounds, per client (one client serves one hook call): every request of a `fetch` (connect,
+headers and the whole body of every page) shares one deadline of `timeout_s`; the body is read
+in chunks against that deadline, so a server that drips a byte at a time cannot stretch it (each
+socket read would otherwise reset requests' timeout). All fetches of the client together read at
+most `max_bytes` (a thread-safe budget shared by concurrent keys), and a search holds at most
+`max_resources` entries, counted page by page before anything is built from them. Redirects are
+never followed: a 3xx could send the token outside the allowlisted base.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
+
+
+CHUNK_BYTES = 64 * 1024
 
 
 class FhirError(Exception):
@@ -30,11 +44,28 @@ class FhirNotFound(FhirError):
 
 
 class FhirUnavailable(FhirError):
-    """The FHIR server timed out, failed (5xx) or answered something that is not FHIR JSON."""
+    """The FHIR server timed out, failed (5xx), redirected or answered something not FHIR JSON."""
+
+
+class _Budget:
+    """A byte budget shared by the concurrent fetches of one hook call."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, count: int) -> None:
+        """Count bytes read; raise FhirUnavailable once the call has read more than the limit."""
+        with self._lock:
+            self.used += count
+            over = self.used > self.limit
+        if over:
+            raise FhirUnavailable("too many bytes")
 
 
 class FhirClient:
-    """Read and search one FHIR server with a Bearer token, a timeout and a page bound."""
+    """Read and search one FHIR server with a Bearer token, a deadline and size bounds."""
 
     def __init__(
         self,
@@ -44,12 +75,14 @@ class FhirClient:
         timeout_s: float,
         max_pages: int = 5,
         max_resources: int = 5000,
+        max_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session
         self.timeout_s = timeout_s
         self.max_pages = max_pages
         self.max_resources = max_resources
+        self.budget = _Budget(max_bytes)
         self.headers = {"Accept": "application/fhir+json"}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
@@ -59,26 +92,60 @@ class FhirClient:
         url = urljoin(self.base_url, query)
         if not url.startswith(self.base_url):
             raise FhirUnavailable("URL outside the FHIR server")  # never follow links elsewhere
-        timeout = self.timeout_s
-        if deadline is not None:
-            timeout = max(0.05, min(timeout, deadline - time.monotonic()))
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
         try:
-            response = self.session.get(url, headers=self.headers, timeout=timeout)
+            response = self.session.get(
+                url,
+                headers=self.headers,
+                timeout=_remaining(deadline),
+                allow_redirects=False,
+                stream=True,
+            )
         except requests.RequestException as exc:
             raise FhirUnavailable(type(exc).__name__) from exc
-        if response.status_code in (401, 403):
-            raise FhirUnauthorized(str(response.status_code))
-        if response.status_code == 404:
-            raise FhirNotFound("404")
-        if response.status_code >= 300:
-            raise FhirUnavailable(str(response.status_code))
         try:
-            body = response.json()
-        except ValueError as exc:
+            if response.status_code in (401, 403):
+                raise FhirUnauthorized(str(response.status_code))
+            if response.status_code == 404:
+                raise FhirNotFound("404")
+            if response.status_code >= 300:  # 3xx included: redirects are never followed
+                raise FhirUnavailable(str(response.status_code))
+            content = self._read_body(response, deadline)
+        finally:
+            response.close()
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError) as exc:
             raise FhirUnavailable("not JSON") from exc
         if not isinstance(body, dict) or "resourceType" not in body:
             raise FhirUnavailable("not a FHIR resource")
         return body
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        """Return the body, read chunk by chunk within the deadline and the byte budget."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and self.budget.used + int(declared) > self.budget.limit:
+            raise FhirUnavailable("too many bytes")  # refused before reading a byte
+        chunks: list[bytes] = []
+        raw = response.raw
+        try:
+            while True:
+                _set_read_timeout(raw, deadline)
+                chunk = raw.read1(CHUNK_BYTES, decode_content=True)
+                if not chunk:
+                    break
+                self.budget.take(len(chunk))
+                chunks.append(chunk)
+                if time.monotonic() >= deadline:
+                    raise FhirUnavailable("deadline")
+        except FhirError:
+            raise
+        except (requests.RequestException, OSError, ValueError) as exc:
+            raise FhirUnavailable(type(exc).__name__) from exc
+        except Exception as exc:  # urllib3's own errors (ReadTimeoutError, ProtocolError, ...)
+            raise FhirUnavailable(type(exc).__name__) from exc
+        return b"".join(chunks)
 
     def fetch(self, query: str) -> dict[str, Any]:
         """Return a read or a search; searches follow `next` links within the page bound.
@@ -90,7 +157,7 @@ class FhirClient:
         first = self.get(query, deadline)
         if first.get("resourceType") != "Bundle":
             return first
-        entries = list(first.get("entry") or [])
+        entries = self._entries(first, [])
         page = first
         pages = 1
         while (next_url := _next_link(page)) is not None:
@@ -99,12 +166,38 @@ class FhirClient:
             if time.monotonic() >= deadline:
                 raise FhirUnavailable("deadline")
             page = self.get(next_url, deadline)
-            entries.extend(page.get("entry") or [])
+            entries = self._entries(page, entries)
             pages += 1
         merged = dict(first)
         merged["entry"] = entries
         merged.pop("link", None)
         return merged
+
+    def _entries(self, page: dict[str, Any], so_far: list[Any]) -> list[Any]:
+        """Return the entries so far plus this page's, or fail above `max_resources`."""
+        found = page.get("entry") or []
+        if not isinstance(found, list):
+            raise FhirUnavailable("not a FHIR Bundle")
+        if len(so_far) + len(found) > self.max_resources:
+            raise FhirUnavailable("too many resources")
+        return so_far + found
+
+
+def _remaining(deadline: float) -> float:
+    """Return the seconds left before the deadline, or fail when none are left."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FhirUnavailable("deadline")
+    return left
+
+
+def _set_read_timeout(raw: Any, deadline: float) -> None:
+    """Make the next socket read wait no longer than the time left (a read resets no clock)."""
+    left = _remaining(deadline)
+    connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.settimeout(left)
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:

@@ -20,10 +20,13 @@ from cards.model import Card
 from cards.model import to_json
 from cards.services import SERVICES
 from cards.services import Service
+from cards.subjects import belongs_to
+from cards.subjects import patient_urls
 from service import config as cfg
 from service import hook_request
 from service import prefetch
 from service.auth import issuer_fhir_servers
+from service.errors import BadRequest
 from service.errors import UnknownService
 from service.fhir_client import FhirClient
 from service.hook_request import HookRequest
@@ -90,6 +93,7 @@ def fhir_client_for(hook: HookRequest) -> FhirClient | None:
         float(config["FHIR_TIMEOUT_S"]),
         int(config["FHIR_MAX_PAGES"]),
         int(config["FHIR_MAX_RESOURCES"]),
+        int(config["FHIR_MAX_BYTES"]),
     )
 
 
@@ -107,15 +111,29 @@ class Outcome:
     unreadable: int = 0
     fetched_keys: tuple[str, ...] = ()
     partial_keys: tuple[str, ...] = ()
+    foreign: int = 0
+
+
+def check_drafts(hook: HookRequest, patient_id: str) -> None:
+    """Raise 400 when a draft order names another patient (the id is never echoed)."""
+    containers = [hook.context.get("draftOrders"), *(hook.prefetch or {}).values()]
+    urls = patient_urls(containers)
+    if any(not belongs_to(draft, patient_id, urls) for draft in hook.draft_entries):
+        raise BadRequest(
+            "A draft order in context.draftOrders is not for the patient in context.patientId.",
+            ["context.draftOrders"],
+        )
 
 
 def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> Outcome:
     """Return the service's cards for a validated hook request (412 when data is missing).
 
     An order hook whose focused drafts are nothing this service checks is answered from the
-    drafts alone, without asking the FHIR server for the chart.
+    drafts alone, without asking the FHIR server for the chart. A draft order for another patient
+    is a 400.
     """
     selections = tuple(getattr(context, "selections", ()) or ())
+    check_drafts(hook, context.patientId)  # else 400
     drafts = tuple(hook.draft_entries)
     if service.hook is not Hook.PATIENT_VIEW:
         drafts_only = Chart(context.patientId, service.hook, (), drafts, selections)
@@ -130,6 +148,7 @@ def answer(service: Service, hook: HookRequest, context: PatientViewContext) -> 
         unreadable=facts.unreadable_resources,
         fetched_keys=resolved.fetched_keys,
         partial_keys=resolved.partial_keys,
+        foreign=resolved.foreign,
     )
 
 
@@ -149,6 +168,7 @@ def call_service(service_id: str) -> ResponseReturnValue:
             "cards": len(outcome.cards),
             "resources": outcome.resources,
             "unreadable_resources": outcome.unreadable,
+            "foreign_resources": outcome.foreign,
             "fetched_keys": list(outcome.fetched_keys),
             "partial_keys": list(outcome.partial_keys),
             "ms": round((time.perf_counter() - started) * 1000, 2),

@@ -3,8 +3,12 @@
 Per key (contract.md): absent → fetched from `fhirServer` (all missing keys concurrently);
 `null` → no data, no fetch; a Bundle → its resources, skipping `search.mode: outcome` entries
 and OperationOutcomes (Epic's outcome-only searchset is "no data"); an OperationOutcome →
-treated as absent. A prefetched Bundle with a `next` link is completed from the FHIR server
-when the service can reach it; otherwise the first page is used and the answer says it is partial.
+treated as absent, and so is a Patient resource whose id is not `context.patientId`. A prefetched
+Bundle with a `next` link is completed from the FHIR server when the service can reach it;
+otherwise the first page is used and the answer says it is partial.
+
+Every resource, prefetched or fetched (all pages), that names another patient is dropped before
+facts are built and counted as `foreign` (see `cards.subjects`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from cards.services import Service
+from cards.subjects import own_resources
+from cards.subjects import patient_urls
 from service.errors import PrefetchUnavailable
 from service.fhir_client import FhirClient
 from service.fhir_client import FhirError
@@ -34,6 +40,28 @@ class Resolved:
     resources: tuple[Mapping[str, Any], ...]
     fetched_keys: tuple[str, ...] = ()
     partial_keys: tuple[str, ...] = ()
+    foreign: int = 0  # resources dropped because they name another patient
+
+
+def _own(
+    resources: list[Mapping[str, Any]],
+    containers: list[Any],
+    patient_id: str,
+    fetched_keys: tuple[str, ...] = (),
+    partial_keys: tuple[str, ...] = (),
+) -> Resolved:
+    """Return the resolved resources without those about anyone but the patient in context."""
+    kept, foreign = own_resources(resources, patient_id, patient_urls(containers))
+    return Resolved(tuple(kept), fetched_keys, partial_keys, foreign)
+
+
+def _other_patient(value: Any, patient_id: str) -> bool:
+    """Return whether a prefetch value is a Patient resource for someone else."""
+    return (
+        isinstance(value, dict)
+        and value.get("resourceType") == "Patient"
+        and value.get("id") != patient_id
+    )
 
 
 def resources_of(value: Any) -> list[Mapping[str, Any]] | None:
@@ -88,9 +116,13 @@ def resolve(
     resources: list[Mapping[str, Any]] = []
     missing: dict[str, str] = {}
     partial: dict[str, str] = {}
+    containers: list[Any] = [v for v in given.values() if isinstance(v, dict)]
     for key, template in service.prefetch.items():
         value = given.get(key, _MISSING)
         found = None if value is _MISSING else resources_of(value)
+        if found is not None and _other_patient(value, patient_id):
+            log.warning("prefetch for another patient treated as absent", extra={"key": key})
+            found = None
         if found is None:
             missing[key] = render(template, patient_id)
             continue
@@ -98,7 +130,7 @@ def resolve(
         if (next_url := _has_next(value)) is not None:
             partial[key] = next_url
     if not missing and not partial:
-        return Resolved(tuple(resources))
+        return _own(resources, containers, patient_id)
     if client is None:
         if missing:
             raise PrefetchUnavailable(
@@ -107,7 +139,7 @@ def resolve(
                 [f"prefetch.{k}" for k in sorted(missing)],
             )
         log.warning("prefetch partial", extra={"keys": sorted(partial)})
-        return Resolved(tuple(resources), partial_keys=tuple(sorted(partial)))
+        return _own(resources, containers, patient_id, partial_keys=tuple(sorted(partial)))
     jobs = {**missing, **{f"{k}#next": url for k, url in partial.items()}}
     results = _fetch_all(client, jobs, executor)
     failed = sorted(k.split("#")[0] for k, v in results.items() if v is None)
@@ -119,7 +151,8 @@ def resolve(
     for body in results.values():
         found = resources_of(body) or []
         resources.extend(found)
-    return Resolved(tuple(resources), fetched_keys=tuple(sorted(missing)))
+        containers.append(body)
+    return _own(resources, containers, patient_id, fetched_keys=tuple(sorted(missing)))
 
 
 def _fetch_all(

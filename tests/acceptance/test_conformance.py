@@ -58,10 +58,14 @@ UNHANDLED_HOOKS = [
 NO_ADVICE = [
     ("crd/CRDServiceRequest.json", "b12-order-sign"),
     ("crd/CRDServiceRequest3.json", "b12-order-sign"),
-    ("inferno/order_select_hook_request.json", "b12-order-select"),
-    ("inferno/order_sign_hook_request.json", "b12-order-sign"),
     ("spec/order-sign-request-prefetch-pagination.json", "b12-order-sign"),
     ("epic/order-select-epic-apporchard.json", "b12-order-select"),
+]
+# Inferno's samples put drafts for Patient/1288992 in a request whose patientId is "example": a
+# draft for another patient than the one in context is refused (400), whatever it orders.
+OTHER_PATIENT_DRAFTS = [
+    ("inferno/order_select_hook_request.json", "b12-order-select"),
+    ("inferno/order_sign_hook_request.json", "b12-order-sign"),
 ]
 # Patient-view always needs the chart: none of our keys is prefetched, and the FHIR server is
 # missing, unauthorised (no fhirAuthorization) or not one the test issuer may name.
@@ -203,6 +207,30 @@ def test_patient_view_context_with_null_prefetch_answers(client, fhir, relative)
 def test_request_with_nothing_relevant_gets_no_cards(client, fhir, relative, service_id):
     """Order requests with no B12-relevant order get 200 with no cards, without a fetch."""
     rv = answer(client, fhir, service_id, conformance(relative))
+    assert 200 == rv.status_code, rv.get_json()
+    assert {"cards": []} == rv.get_json()
+
+
+@pytest.mark.parametrize(
+    ("relative", "service_id"), OTHER_PATIENT_DRAFTS, ids=[n[0] for n in OTHER_PATIENT_DRAFTS]
+)
+def test_drafts_for_another_patient_get_400(client, fhir, relative, service_id):
+    """Drafts naming another patient than context.patientId: 400 that echoes neither id."""
+    rv = answer(client, fhir, service_id, conformance(relative))
+    assert 400 == rv.status_code, rv.get_json()
+    assert ["context.draftOrders"] == rv.get_json()["issue"][0]["expression"]
+    assert "1288992" not in rv.get_data(as_text=True)
+    assert '"example"' not in rv.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("relative", "service_id"), OTHER_PATIENT_DRAFTS, ids=[n[0] for n in OTHER_PATIENT_DRAFTS]
+)
+def test_same_drafts_for_the_patient_in_context_get_no_cards(client, fhir, relative, service_id):
+    """With patientId matching the drafts' subject, Inferno's requests get 200 and no cards."""
+    body = conformance(relative)
+    body["context"]["patientId"] = "1288992"
+    rv = answer(client, fhir, service_id, body)
     assert 200 == rv.status_code, rv.get_json()
     assert {"cards": []} == rv.get_json()
 
