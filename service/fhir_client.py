@@ -6,29 +6,105 @@ FhirError
 └── FhirUnavailable    timeouts, connection errors, redirects, 5xx, non-JSON answers, too many
                        pages, resources or bytes
 
-`prefetch.resolve` turns every one of these into a 412.
+`prefetch.resolve` turns every one of these into a 412 (a later page's: a partial answer).
 
-Bounds, per client (one client serves one hook call): every request of a `fetch` (connect,
-headers and the whole body of every page) shares one deadline of `timeout_s`; the body is read
-in chunks against that deadline, so a server that drips a byte at a time cannot stretch it (each
-socket read would otherwise reset requests' timeout). All fetches of the client together read at
-most `max_bytes` (a thread-safe budget shared by concurrent keys), and a search holds at most
-`max_resources` entries, counted page by page before anything is built from them. Redirects are
-never followed: a 3xx could send the token outside the allowlisted base.
+Bounds, per client (one client serves one hook call): every request of a `fetch` (connect, headers
+and the whole body of every page) shares one deadline of `timeout_s`; the body is read in chunks
+against that deadline, so a server that drips a byte at a time cannot stretch it (each socket read
+would otherwise reset requests' timeout). Headers are read by http.client, one socket read at a
+time, so a watchdog timer cuts the request's sockets when the deadline passes: the session must use
+`DeadlineAdapter`, whose connections let the watchdog find them. All fetches of the client together
+read at most `max_bytes` (a thread-safe budget shared by concurrent keys), and a search holds at
+most `max_resources` entries, counted page by page before anything is built from them. Redirects are
+never followed: a 3xx could send the token outside the allowlisted base. A page after the first that
+fails leaves the search partial (the pages read so far, with the `next` link that failed), which the
+answer then says; the first page failing fails the fetch.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import threading
 import time
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connectionpool import HTTPSConnectionPool
 
 
+log = logging.getLogger("b12cds")
 CHUNK_BYTES = 64 * 1024
+_ACTIVE = threading.local()  # the watch of the request this thread is making, if any
+
+
+class _Watch:
+    """The connections one request uses, so that its deadline can cut them mid-read."""
+
+    def __init__(self) -> None:
+        self.connections: list[HTTPConnection] = []
+        self.expired = False
+        self._lock = threading.Lock()
+
+    def add(self, connection: HTTPConnection) -> None:
+        """Remember a connection the request is about to use."""
+        with self._lock:
+            self.connections.append(connection)
+
+    def expire(self) -> None:
+        """The deadline passed: shut every socket down, so a blocked read returns at once."""
+        with self._lock:
+            self.expired = True
+            connections = list(self.connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_ACTIVE, "watch", None)
+        if watch is not None:
+            watch.add(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_ACTIVE, "watch", None)
+        if watch is not None:
+            watch.add(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """A requests adapter whose connections a FhirClient deadline can cut (headers included)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager with connection classes the watchdog can find."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[assignment]  # subclasses
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 class FhirError(Exception):
@@ -64,6 +140,15 @@ class _Budget:
             raise FhirUnavailable("too many bytes")
 
 
+def pooled_session() -> requests.Session:
+    """Return the pooled session the app fetches with: no retries, and deadlines that cut."""
+    session = requests.Session()
+    adapter = DeadlineAdapter(pool_connections=8, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class FhirClient:
     """Read and search one FHIR server with a Bearer token, a deadline and size bounds."""
 
@@ -94,6 +179,30 @@ class FhirClient:
             raise FhirUnavailable("URL outside the FHIR server")  # never follow links elsewhere
         if deadline is None:
             deadline = time.monotonic() + self.timeout_s
+        watch = _Watch()
+        watchdog = threading.Timer(_remaining(deadline), watch.expire)
+        watchdog.daemon = True
+        _ACTIVE.watch = watch
+        watchdog.start()
+        try:
+            content = self._exchange(url, deadline)
+        except FhirUnavailable:
+            if watch.expired:
+                raise FhirUnavailable("deadline") from None
+            raise
+        finally:
+            watchdog.cancel()
+            _ACTIVE.watch = None
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError) as exc:
+            raise FhirUnavailable("not JSON") from exc
+        if not isinstance(body, dict) or "resourceType" not in body:
+            raise FhirUnavailable("not a FHIR resource")
+        return body
+
+    def _exchange(self, url: str, deadline: float) -> bytes:
+        """Return the body of a 2xx answer to a GET, or raise the FhirError it amounts to."""
         try:
             response = self.session.get(
                 url,
@@ -111,16 +220,9 @@ class FhirClient:
                 raise FhirNotFound("404")
             if response.status_code >= 300:  # 3xx included: redirects are never followed
                 raise FhirUnavailable(str(response.status_code))
-            content = self._read_body(response, deadline)
+            return self._read_body(response, deadline)
         finally:
             response.close()
-        try:
-            body = json.loads(content)
-        except (ValueError, RecursionError) as exc:
-            raise FhirUnavailable("not JSON") from exc
-        if not isinstance(body, dict) or "resourceType" not in body:
-            raise FhirUnavailable("not a FHIR resource")
-        return body
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """Return the body, read chunk by chunk within the deadline and the byte budget."""
@@ -163,15 +265,14 @@ class FhirClient:
         while (next_url := _next_link(page)) is not None:
             if pages >= self.max_pages or len(entries) >= self.max_resources:
                 raise FhirUnavailable("too many pages")
-            if time.monotonic() >= deadline:
-                raise FhirUnavailable("deadline")
-            page = self.get(next_url, deadline)
+            try:
+                page = self.get(next_url, deadline)
+            except FhirError as exc:  # the pages so far stand; the answer will say it is partial
+                log.warning("fhir page failed: partial", extra={"error": type(exc).__name__})
+                return _merged(first, entries, unread=next_url)
             entries = self._entries(page, entries)
             pages += 1
-        merged = dict(first)
-        merged["entry"] = entries
-        merged.pop("link", None)
-        return merged
+        return _merged(first, entries)
 
     def _entries(self, page: dict[str, Any], so_far: list[Any]) -> list[Any]:
         """Return the entries so far plus this page's, or fail above `max_resources`."""
@@ -181,6 +282,16 @@ class FhirClient:
         if len(so_far) + len(found) > self.max_resources:
             raise FhirUnavailable("too many resources")
         return so_far + found
+
+
+def _merged(first: dict[str, Any], entries: list[Any], unread: str | None = None) -> dict[str, Any]:
+    """Return the first page holding every entry read; `unread` is kept as its `next` link."""
+    merged = dict(first)
+    merged["entry"] = entries
+    merged.pop("link", None)
+    if unread is not None:
+        merged["link"] = [{"relation": "next", "url": unread}]
+    return merged
 
 
 def _remaining(deadline: float) -> float:

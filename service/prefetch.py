@@ -141,6 +141,7 @@ def resolve(
         log.warning("prefetch partial", extra={"keys": sorted(partial)})
         return _own(resources, containers, patient_id, partial_keys=tuple(sorted(partial)))
     jobs = {**missing, **{f"{k}#next": url for k, url in partial.items()}}
+    still_partial: set[str] = set()
     results = _fetch_all(client, jobs, executor)
     failed = sorted(k.split("#")[0] for k, v in results.items() if v is None)
     if failed:
@@ -148,11 +149,21 @@ def resolve(
             "Required data could not be fetched from the FHIR server: " + ", ".join(failed) + ".",
             [f"prefetch.{k}" for k in failed],
         )
-    for body in results.values():
+    for job, body in results.items():
         found = resources_of(body) or []
         resources.extend(found)
         containers.append(body)
-    return _own(resources, containers, patient_id, fetched_keys=tuple(sorted(missing)))
+        if _has_next(body) is not None:  # a later page failed: the pages read so far stand
+            still_partial.add(job.split("#")[0])
+    if still_partial:
+        log.warning("fetch partial", extra={"keys": sorted(still_partial)})
+    return _own(
+        resources,
+        containers,
+        patient_id,
+        fetched_keys=tuple(sorted(missing)),
+        partial_keys=tuple(sorted(still_partial)),
+    )
 
 
 def _fetch_all(

@@ -13,6 +13,8 @@ import requests
 from flask import Flask
 from flask import current_app
 
+from service.fhir_client import pooled_session
+
 
 @dataclass(frozen=True, slots=True)
 class Seams:
@@ -33,10 +35,7 @@ def _fixed_clock(day: date) -> Callable[[], datetime]:
 
 def init_app(app: Flask) -> Seams:
     """Create the app's seams: one pooled requests.Session, and the clock (TODAY freezes it)."""
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=16, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+    session = pooled_session()
     today = app.config.get("TODAY")
     clock = _fixed_clock(date.fromisoformat(str(today))) if today else (lambda: datetime.now(UTC))
     seams = Seams(session=session, clock=clock)

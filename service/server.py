@@ -10,10 +10,12 @@ request takes one of the worker's threads. a2wsgi, the maintained ASGI-to-WSGI a
 the body into the thread instead (a slow client holds the thread again) and cost measured
 throughput; our bridge makes one thread hop per request and collects the (small JSON) answer.
 
-Everything the bridge refuses is a JSON OperationOutcome, like the app's own errors:
-400 a Content-Length that is not a number, 408 body not received within the body timeout,
+Everything the bridge refuses is a JSON OperationOutcome, like the app's own errors, with the
+CORS grant the app would give the same origin: 408 body not received within the body timeout,
 413 body over MAX_CONTENT_LENGTH, 431 header block over MAX_HEADER_BYTES. Each closes the
-connection. A request granian cannot parse as HTTP/1.1 at all gets granian's bare 400.
+connection. A request granian cannot parse as HTTP/1.1 (a Content-Length that is not a number,
+two that disagree) gets granian's bare 400; a header block past granian's own buffer (408 KiB,
+far above MAX_HEADER_BYTES) its bare 431.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ QUIET_START = "_B12CDS_QUIET_START"
 THREADS = "_B12CDS_THREADS"  # `serve --threads`: the bridge's thread pool in each worker
 
 
+_GONE = b"<client gone>"  # _body's answer when the client left (compared by identity)
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one request may take before it reaches a Python thread."""
@@ -63,27 +68,24 @@ def outcome(status: int, code: str, text: str) -> bytes:
 
 
 _REFUSALS = {
-    400: ("invalid", "The Content-Length header is not a number."),
     408: ("timeout", "The request body was not received in time."),
     413: ("too-long", "The request body is too large."),
     431: ("too-long", "The request headers are too large."),
 }
 
 
-async def _refuse(send: Send, status: int) -> None:
+async def _refuse(send: Send, status: int, origin: bytes | None = None) -> None:
+    """Answer a refusal; `origin` is the request's Origin when CORS_ORIGINS grants it."""
     code, text = _REFUSALS[status]
     body = outcome(status, code, text)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if origin is not None:  # a browser client reads the refusal instead of a CORS error
+        headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     log.warning("request refused by the server", extra={"status": status})
 
@@ -91,9 +93,12 @@ async def _refuse(send: Send, status: int) -> None:
 class BufferedWsgi:
     """An ASGI app that reads the whole request, then runs a WSGI app on a thread pool."""
 
-    def __init__(self, app: WsgiApp, limits: Limits, threads: int) -> None:
+    def __init__(
+        self, app: WsgiApp, limits: Limits, threads: int, cors_origins: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.cors_origins = frozenset(o.encode("latin-1") for o in cors_origins)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="b12cds")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,24 +109,24 @@ class BufferedWsgi:
         if scope["type"] != "http":
             return
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        origin = next((v for k, v in headers if k == b"origin" and v in self.cors_origins), None)
         if sum(len(k) + len(v) + 4 for k, v in headers) > self.limits.max_header_bytes:
-            await _refuse(send, 431)
+            await _refuse(send, 431, origin)
             return
-        declared = [v for k, v in headers if k == b"content-length"]
-        if declared and not all(v.strip().isdigit() for v in declared):
-            await _refuse(send, 400)
-            return
-        if declared and max(int(v) for v in declared) > self.limits.max_body:
-            await _refuse(send, 413)  # said up front: not a byte of it is read
+        declared = [int(v) for k, v in headers if k == b"content-length" and v.isdigit()]
+        if declared and max(declared) > self.limits.max_body:
+            await _refuse(send, 413, origin)  # said up front: not a byte of it is read
             return
         try:
             async with asyncio.timeout(self.limits.body_timeout_s):
                 body = await self._body(receive)
         except TimeoutError:
-            await _refuse(send, 408)
+            await _refuse(send, 408, origin)
             return
+        if body is _GONE:
+            return  # the client left: nobody is there to answer, so the app is not run
         if body is None:
-            await _refuse(send, 413)
+            await _refuse(send, 413, origin)
             return
         environ = self._environ(scope, headers, body)
         loop = asyncio.get_running_loop()
@@ -140,13 +145,14 @@ class BufferedWsgi:
         await send({"type": "http.response.body", "body": payload})
 
     async def _body(self, receive: Receive) -> bytes | None:
-        """Return the whole body, or None as soon as it grows past the limit."""
+        """Return the whole body, None as soon as it grows past the limit, or _GONE when the
+        client disconnected before sending it all."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return b""  # nobody is left to answer; the app sees an empty body
+                return _GONE
             chunk = message.get("body") or b""
             size += len(chunk)
             if size > self.limits.max_body:
@@ -288,8 +294,10 @@ def wrap(app: Any, threads: int | None = None) -> BufferedWsgi:
         max_header_bytes=int(setting("MAX_HEADER_BYTES")),
         body_timeout_s=float(setting("CLIENT_BODY_TIMEOUT_S")),
     )
+    from service.config import as_list
+
     count = threads or int(os.environ.get(THREADS) or 4)
-    return BufferedWsgi(app, limits, count)
+    return BufferedWsgi(app, limits, count, as_list(app.config.get("CORS_ORIGINS")))
 
 
 def worker_app() -> BufferedWsgi:

@@ -5,11 +5,12 @@ answers each path by the fault chosen for it (`route(prefix, mode, ...)`, the lo
 wins; unrouted paths get 404). Every request is recorded with its path, query and headers, so a
 test can assert which requests reached the server and whether they carried a token.
 
-Modes: `json` (a body, any status), `status` (an OperationOutcome with a status such as 500 or
-401), `redirect` (302 to a location), `drip` (the body one byte per interval), `hang` (accept,
-never answer), `invalid-json`, `endless-next` (every page links to one more), `huge` (one page of
-many entries, generated fast). `stop()` releases hanging and dripping handlers and closes the
-socket, so no test leaves a thread or a port behind.
+Modes: `json` (a body, any status), `status` (an OperationOutcome with a status such as 500 or 401),
+`redirect` (302 to a location), `drip` (the body one byte per interval), `drip-headers` (a header
+block one byte per interval, never ended), `hang` (accept, never answer), `invalid-json`, `endless-
+next` (every page links to one more), `huge` (one page of many entries, generated fast). `stop()`
+releases hanging and dripping handlers and closes the socket, so no test leaves a thread or a port
+behind.
 """
 
 from __future__ import annotations
@@ -146,6 +147,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 if stopped.wait(interval):
                     return
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def _drip_headers(self, path: str, query: str, options: dict[str, Any]) -> None:
+        """A status line, then a header block one byte per interval that never ends."""
+        interval = float(options.get("interval", 1.0))
+        stopped = self.server.fault.stopped
+        self.close_connection = True
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.wfile.flush()
+            while not stopped.wait(interval):
+                self.wfile.write(b"X")
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
 

@@ -20,6 +20,7 @@ import requests
 from service import create_app
 from service.fhir_client import FhirClient
 from service.fhir_client import FhirUnavailable
+from service.fhir_client import pooled_session
 from service.seams import seams
 from tests.conftest import FIXTURES
 from tests.conftest import base_config
@@ -64,7 +65,8 @@ def _other_host() -> Iterator[FaultServer]:
 
 @pytest.fixture(name="session")
 def _session() -> Iterator[requests.Session]:
-    with requests.Session() as session:
+    """The session as the app builds it (service/seams.py): its adapter lets deadlines cut."""
+    with pooled_session() as session:
         yield session
 
 
@@ -93,14 +95,34 @@ def test_redirect_is_a_failed_fetch_and_not_followed(fault, elsewhere, other_hos
     assert f"Bearer {TOKEN}" == asked.headers["Authorization"]
 
 
-def test_redirect_of_a_later_page_is_a_failed_fetch(fault, session):
-    """A `next` page that answers 302 fails the fetch; the token goes nowhere outside the base."""
+def test_redirect_of_a_later_page_leaves_the_search_partial(fault, session):
+    """A `next` page that answers 302 is not followed: the first page stands, and the search
+    keeps the failed `next` link so the answer says it is partial (issue 9: "partial for a page
+    after the first"; it failed the whole fetch before, which discarded usable data)."""
+    observation = {"resourceType": "Observation", "id": "o1", "status": "final"}
     fault.route("/other", "json", body=searchset([]))
-    fault.route("/fhir/Observation", "json", body=searchset([], fault.url("/fhir/Page2")))
+    fault.route(
+        "/fhir/Observation", "json", body=searchset([observation], fault.url("/fhir/Page2"))
+    )
     fault.route("/fhir/Page2", "redirect", location=fault.url("/other/Observation"))
-    with pytest.raises(FhirUnavailable):
-        client_for(fault, session).fetch("Observation?patient=p1")
+    bundle = client_for(fault, session).fetch("Observation?patient=p1")
+    assert ["o1"] == [e["resource"]["id"] for e in bundle["entry"]]
+    assert [{"relation": "next", "url": fault.url("/fhir/Page2")}] == bundle["link"]
     assert [] == fault.requests_to("/other")
+
+
+def test_hook_whose_later_page_fails_answers_with_the_pages_read(fault):
+    """The B12 on page 1 still gives its card; every card says the data may be incomplete."""
+    first = other_patients_observations("pat-ex01")
+    first["link"] = [{"relation": "next", "url": fault.url("/fhir/Page2")}]
+    fault.route("/fhir/Observation", "json", body=first)
+    fault.route("/fhir/Page2", "status", status=500)
+    rv, seconds = call(fault, hook_for(fault))
+    assert 200 == rv.status_code, rv.get_json()
+    cards = rv.get_json()["cards"]
+    assert "b12-neuro-untreated" in {c["source"]["topic"]["code"] for c in cards}
+    assert all("incomplete data" in c["detail"] for c in cards)
+    assert seconds < BOUND_S
 
 
 # --- the deadline and the size bounds ----------------------------------------------------------
@@ -113,6 +135,16 @@ def test_dripping_body_is_cut_off_at_the_deadline(fault, session):
     fault.route("/fhir/Patient", "drip", body=body, interval=0.2)
     started = time.monotonic()
     with pytest.raises(FhirUnavailable):
+        client_for(fault, session).fetch("Patient/p1")
+    assert time.monotonic() - started < BOUND_S
+
+
+def test_dripping_headers_are_cut_off_at_the_deadline(fault, session):
+    """A header block dripped a byte every 0.2 s (each read resets a socket timeout) fails
+    within the bound: the deadline's watchdog cuts the socket."""
+    fault.route("/fhir/Patient", "drip-headers", interval=0.2)
+    started = time.monotonic()
+    with pytest.raises(FhirUnavailable, match="deadline"):
         client_for(fault, session).fetch("Patient/p1")
     assert time.monotonic() - started < BOUND_S
 
@@ -196,6 +228,7 @@ FAULTS = {
     "redirect-other-host": ("redirect", {"location": "OTHER_HOST"}),
     "redirect-outside-base": ("redirect", {"location": "OUTSIDE"}),
     "drip": ("drip", {"body": searchset([]), "interval": 0.2}),
+    "drip-headers": ("drip-headers", {"interval": 0.2}),
     "hang": ("hang", {}),
     "invalid-json": ("invalid-json", {}),
     "endless-next": ("endless-next", {}),

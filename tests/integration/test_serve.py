@@ -40,6 +40,7 @@ BODY = json.dumps(
 ).encode()
 SLOW = 64  # connections of each kind: half-sent headers, stalled bodies
 TIMEOUT_S = 2  # the header and body timeouts the servers here run with
+CORS_ORIGIN = "https://ehr.example"
 
 
 def _issuer_settings(url: str) -> dict[str, Any]:
@@ -49,6 +50,7 @@ def _issuer_settings(url: str) -> dict[str, Any]:
         "TODAY": TODAY,
         "CLIENT_HEADER_TIMEOUT_S": TIMEOUT_S,
         "CLIENT_BODY_TIMEOUT_S": TIMEOUT_S,
+        "CORS_ORIGINS": [CORS_ORIGIN],
     }
 
 
@@ -244,13 +246,31 @@ def test_chunked_with_a_content_length_is_read_as_chunked(server, payload, expec
         assert_outcome(status, answer_headers, body, 400)
 
 
-def test_a_content_length_that_is_not_a_number_is_a_json_400(server):
-    headers = {"Content-Type": "application/json", "Content-Length": "12abc"}
-    status, answer_headers, body = raw(server.port, post(server.port, b"", headers))
+@pytest.mark.parametrize(
+    "framing",
+    [{"Content-Length": "12abc"}, {"Content-Length": "5, 6"}],
+    ids=["not-a-number", "two-lengths"],
+)
+def test_a_request_with_unreadable_framing_is_400_and_reaches_nothing(server, framing):
+    """granian refuses framing it cannot parse itself (a bare 400), before any Python runs."""
+    headers = {"Content-Type": "application/json", **framing}
+    status, _, _ = raw(server.port, post(server.port, b"12345", headers))
     assert 400 == status
-    # hyper itself refuses some malformed framings with an empty 400; ours is JSON
-    if body:
-        assert_outcome(status, answer_headers, body, 400)
+
+
+def test_a_refusal_by_the_server_carries_the_cors_grant(server):
+    """A browser client (the Sandbox) reads a 413 from the server, not a CORS error."""
+    headers = {
+        "Content-Type": "application/json",
+        "Content-Length": str(6 * 1024 * 1024),
+        "Origin": CORS_ORIGIN,
+    }
+    status, answer_headers, body = raw(server.port, post(server.port, b"", headers))
+    assert_outcome(status, answer_headers, body, 413)
+    assert CORS_ORIGIN == answer_headers["access-control-allow-origin"]
+    other = {**headers, "Origin": "https://elsewhere.example"}
+    _, other_headers, _ = raw(server.port, post(server.port, b"", other))
+    assert "access-control-allow-origin" not in other_headers
 
 
 # --- item 10: start-up ----------------------------------------------------------------------------
