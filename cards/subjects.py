@@ -27,21 +27,18 @@ def patient_urls(containers: Iterable[Any]) -> dict[str, str]:
     """Return `fullUrl` -> Patient id for every Patient entry of the Bundles among `containers`."""
     urls: dict[str, str] = {}
     for container in containers:
-        if not isinstance(container, Mapping) or container.get("resourceType") != "Bundle":
+        # JSON objects are dicts: `isinstance(x, dict)` is several times cheaper than the
+        # Mapping ABC check, and this loop sees every entry of every prefetched Bundle.
+        if not isinstance(container, dict) or container.get("resourceType") != "Bundle":
             continue
         entries = container.get("entry")
         for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, Mapping):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
                 continue
-            resource = entry.get("resource")
             full_url = entry.get("fullUrl")
-            if (
-                isinstance(resource, Mapping)
-                and resource.get("resourceType") == "Patient"
-                and isinstance(full_url, str)
-                and isinstance(resource.get("id"), str)
-            ):
-                urls[full_url] = str(resource["id"])
+            if isinstance(full_url, str) and isinstance(resource.get("id"), str):
+                urls[full_url] = resource["id"]
     return urls
 
 
@@ -66,11 +63,15 @@ def belongs_to(resource: Mapping[str, Any], patient_id: str, urls: Mapping[str, 
         if element not in resource:
             continue
         value = resource[element]
-        reference = value.get("reference") if isinstance(value, Mapping) else None
+        reference = value.get("reference") if isinstance(value, dict) else None
         if not isinstance(reference, str):
             return False  # identifier or display only, or not a Reference: not shown to be ours
-        if reference.strip() == f"urn:uuid:{patient_id}":
+        if reference in urls:
+            if urls[reference] != patient_id:
+                return False
             continue
+        if reference == f"Patient/{patient_id}" or reference.strip() == f"urn:uuid:{patient_id}":
+            continue  # the usual forms, without the parsing below
         if patient_of_reference(reference, urls) != patient_id:
             return False
     return True

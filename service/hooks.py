@@ -116,6 +116,8 @@ class Outcome:
 
 def check_drafts(hook: HookRequest, patient_id: str) -> None:
     """Raise 400 when a draft order names another patient (the id is never echoed)."""
+    if not hook.draft_entries:
+        return  # patient-view, or an empty draft Bundle: nothing to check
     containers = [hook.context.get("draftOrders"), *(hook.prefetch or {}).values()]
     urls = patient_urls(containers)
     if any(not belongs_to(draft, patient_id, urls) for draft in hook.draft_entries):
