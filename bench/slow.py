@@ -99,9 +99,9 @@ def summary(result: Result) -> dict[str, Any]:
         "requests": result.requests,
         "errors": result.errors,
         "rps": round(result.rps, 1),
-        "p50_ms": result.p50_ms,
-        "p99_ms": result.p99_ms,
-        "max_ms": result.max_ms,
+        "p50_ms": None if result.p50_ms is None else round(result.p50_ms, 1),
+        "p99_ms": None if result.p99_ms is None else round(result.p99_ms, 1),
+        "max_ms": None if result.max_ms is None else round(result.max_ms, 1),
     }
 
 
