@@ -71,20 +71,23 @@ class _Watch:
                     pass
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched(HTTPConnection):
+    """A connection that joins the watch of the request this thread is making."""
+
     def request(self, *args: Any, **kwargs: Any) -> None:
+        """Send a request, first telling the current watch about this connection."""
         watch = getattr(_ACTIVE, "watch", None)
         if watch is not None:
             watch.add(self)
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = getattr(_ACTIVE, "watch", None)
-        if watch is not None:
-            watch.add(self)
-        super().request(*args, **kwargs)
+class _WatchedHTTPConnection(_Watched):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

@@ -48,10 +48,18 @@ def load(path: Path | str) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def signed(path: str, *, base_url: str = PUBLIC_BASE_URL, **claims: Any) -> dict[str, str]:
-    """Return an Authorization header with an ES384 token for the exact URL of `path`.
+def make_token(
+    path: str,
+    *,
+    base_url: str = PUBLIC_BASE_URL,
+    key: Any = _KEY,
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """Return an ES384 token for the exact URL of `path` (the test issuer and key by default).
 
-    `base_url` is the service's public base URL (a live server's own URL, say).
+    `base_url` is the service's public base URL (a live server's own URL, say); `headers` the
+    JOSE header (default `{"kid": "test-key"}`); `claims` add to or replace the usual ones.
     """
     now = int(time.time())
     payload = {
@@ -62,8 +70,12 @@ def signed(path: str, *, base_url: str = PUBLIC_BASE_URL, **claims: Any) -> dict
         "jti": str(uuid.uuid4()),
     }
     payload.update(claims)
-    token = jwt.encode(payload, _KEY, algorithm="ES384", headers={"kid": "test-key"})
-    return {"Authorization": f"Bearer {token}"}
+    return jwt.encode(payload, key, algorithm="ES384", headers=headers or {"kid": "test-key"})
+
+
+def signed(path: str, *, base_url: str = PUBLIC_BASE_URL, **claims: Any) -> dict[str, str]:
+    """Return an Authorization header with an ES384 token for the exact URL of `path`."""
+    return {"Authorization": f"Bearer {make_token(path, base_url=base_url, **claims)}"}
 
 
 def base_config(**overrides: Any) -> dict[str, Any]:

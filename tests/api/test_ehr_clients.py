@@ -27,6 +27,7 @@ from tests.conftest import FIXTURES
 from tests.conftest import PUBLIC_BASE_URL
 from tests.conftest import base_config
 from tests.conftest import load
+from tests.conftest import make_token
 from tests.conftest import post_hook
 from tests.conftest import signed
 
@@ -66,16 +67,8 @@ ISSUERS = {
 
 def sandbox_token(path: str) -> str:
     """Return a token as the CDS Hooks Sandbox makes it (ES384, kid, jku; iss/aud/exp/iat/jti)."""
-    now = int(time.time())
-    claims = {
-        "iss": SANDBOX,
-        "aud": PUBLIC_BASE_URL + path,
-        "exp": now + 300,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-    }
     headers = {"kid": "sandbox-es384", "jku": SANDBOX_JKU, "typ": "JWT"}
-    return jwt.encode(claims, _SANDBOX_KEY, algorithm="ES384", headers=headers)
+    return make_token(path, key=_SANDBOX_KEY, headers=headers, iss=SANDBOX)
 
 
 def epic_token(path: str) -> str:

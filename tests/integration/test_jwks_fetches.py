@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
@@ -29,6 +28,7 @@ from service import create_app
 from tests.conftest import ISSUER
 from tests.conftest import PUBLIC_BASE_URL
 from tests.conftest import base_config
+from tests.conftest import make_token
 from tests.servers import free_port
 from tests.servers import live_server
 
@@ -46,15 +46,7 @@ def _jwk(private: Any, kid: str) -> dict[str, Any]:
 
 def token(kid: str = "current", key: Any = _KEY, base_url: str = PUBLIC_BASE_URL) -> str:
     """Return an ES384 token for discovery at `base_url`, naming `kid`."""
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": base_url + PATH,
-        "exp": now + 300,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-    }
-    return jwt.encode(claims, key, algorithm="ES384", headers={"kid": kid})
+    return make_token(PATH, base_url=base_url, key=key, headers={"kid": kid})
 
 
 class JwksEndpoint:

@@ -14,12 +14,10 @@ import socket
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 
 from tests.conftest import FIXTURES
@@ -27,6 +25,7 @@ from tests.conftest import ISSUER
 from tests.conftest import JWKS
 from tests.conftest import TODAY
 from tests.conftest import load
+from tests.conftest import make_token
 from tests.servers import environment
 from tests.servers import free_port
 from tests.servers import live_server
@@ -55,14 +54,8 @@ def _issuer_settings(url: str) -> dict[str, Any]:
 
 
 def _token(url: str, path: str = PATH, **claims: Any) -> str:
-    """Return an ES384 token (the test key) for the exact URL called."""
-    from tests.conftest import _KEY
-
-    now = int(time.time())
-    payload = {"iss": ISSUER, "aud": url + path, "exp": now + 300, "iat": now}
-    payload["jti"] = str(uuid.uuid4())
-    payload.update(claims)
-    return jwt.encode(payload, _KEY, algorithm="ES384", headers={"kid": "test-key"})
+    """Return a token (the test key) for the exact URL of the live server called."""
+    return make_token(path, base_url=url, **claims)
 
 
 @pytest.fixture(name="server", scope="module")
