@@ -47,6 +47,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # warnings the server has already printed once (not a B12CDS_ setting: never read into config).
 QUIET_START = "_B12CDS_QUIET_START"
 THREADS = "_B12CDS_THREADS"  # `serve --threads`: the bridge's thread pool in each worker
+HEALTH_PATH = "/healthz"  # answered on a thread of its own (BufferedWsgi.health_pool)
 
 
 _GONE = b"<client gone>"  # _body's answer when the client left (compared by identity)
@@ -100,6 +101,9 @@ class BufferedWsgi:
         self.limits = limits
         self.cors_origins = frozenset(o.encode("latin-1") for o in cors_origins)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="b12cds")
+        # /healthz has a thread of its own: a probe is answered even while every other thread
+        # waits on a slow FHIR server (up to FHIR_TIMEOUT_S), and probes never take one of those.
+        self.health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="b12cds-health")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope (http; lifespan is acknowledged)."""
@@ -129,9 +133,9 @@ class BufferedWsgi:
             await _refuse(send, 413, origin)
             return
         environ = self._environ(scope, headers, body)
-        loop = asyncio.get_running_loop()
-        status, response_headers, payload = await loop.run_in_executor(
-            self.pool, self._call, environ
+        pool = self.health_pool if scope["path"] == HEALTH_PATH else self.pool
+        status, response_headers, payload = await asyncio.get_running_loop().run_in_executor(
+            pool, self._call, environ
         )
         await send(
             {

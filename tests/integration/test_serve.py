@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,36 @@ def test_slow_connections_are_dropped_after_the_timeouts(server):
     finally:
         for _, sock in slow:
             sock.close()
+
+
+def test_healthz_answers_while_every_thread_waits_on_a_hanging_fhir_server(tmp_path):
+    """12 hook calls that wait on a FHIR server that never answers (up to FHIR_TIMEOUT_S each)
+    hold every worker thread; /healthz has its own and answers at once."""
+    from tests.faultserver import fault_server
+
+    body = load(FIXTURES / "hooks" / "b12-patient-view" / "ex01-neuro-paraesthesia.json")
+    del body["prefetch"]["observations"]
+    with fault_server() as fault:
+        fault.route("/fhir/", "hang", for_s=30)
+        body["fhirServer"] = fault.url("/fhir")
+        body["fhirAuthorization"] = {"access_token": "t0ken", "token_type": "Bearer"}
+        data = json.dumps(body).encode()
+        settings = {"TODAY": TODAY, "FHIR_TIMEOUT_S": 4}
+        with live_server(tmp_path, "--dev", **settings) as running:
+            headers = {"Content-Type": "application/json"}
+            pool = ThreadPoolExecutor(max_workers=12)
+            calls = [
+                pool.submit(raw, running.port, post(running.port, data, headers), 15)
+                for _ in range(12)
+            ]
+            time.sleep(1.0)  # every call is waiting on the FHIR server now
+            assert not any(call.done() for call in calls)
+            started = time.monotonic()
+            with urllib.request.urlopen(running.url + "/healthz", timeout=10) as answer:
+                assert 200 == answer.status
+            assert time.monotonic() - started < 1.5, "healthz queued behind the hook calls"
+            assert all(412 == call.result()[0] for call in calls)
+            pool.shutdown()
 
 
 # --- item 9: limits answer in the right shape ---------------------------------------------------
