@@ -81,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             threads=args.threads,
             header_timeout_s=float(config["CLIENT_HEADER_TIMEOUT_S"]),
+            max_header_bytes=int(config["MAX_HEADER_BYTES"]),
         )
     )
     return 0

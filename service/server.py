@@ -14,8 +14,8 @@ Everything the bridge refuses is a JSON OperationOutcome, like the app's own err
 CORS grant the app would give the same origin: 408 body not received within the body timeout,
 413 body over MAX_CONTENT_LENGTH, 431 header block over MAX_HEADER_BYTES. Each closes the
 connection. A request granian cannot parse as HTTP/1.1 (a Content-Length that is not a number,
-two that disagree) gets granian's bare 400; a header block past granian's own buffer (408 KiB,
-far above MAX_HEADER_BYTES) its bare 431.
+two that disagree) gets granian's bare 400; a header block past granian's own read buffer (twice
+MAX_HEADER_BYTES, at least 64 KiB) its bare 431.
 """
 
 from __future__ import annotations
@@ -242,6 +242,7 @@ class ServeOptions:
     workers: int = 2
     threads: int = 4
     header_timeout_s: float = 10.0
+    max_header_bytes: int = 32 * 1024  # MAX_HEADER_BYTES: granian's read buffer is twice this
     target: str = "service.server:worker_app"
 
 
@@ -278,7 +279,11 @@ def run(options: ServeOptions) -> None:
         workers=options.workers,
         http=HTTPModes.http1,
         websockets=False,
-        http1_settings=HTTP1Settings(header_read_timeout=int(options.header_timeout_s * 1000)),
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(options.header_timeout_s * 1000),
+            # bounds the memory a connection's header block can take before the bridge sees it
+            max_buffer_size=max(64 * 1024, 2 * options.max_header_bytes),
+        ),
         log_dictconfig=log_config(),
         log_access=False,  # access logs would carry query strings
         respawn_failed_workers=True,

@@ -223,6 +223,14 @@ def test_a_header_block_over_the_limit_is_a_json_431(server):
     assert_outcome(*raw(server.port, post(server.port, BODY, headers)), 431)
 
 
+def test_a_header_block_past_the_read_buffer_is_refused(server):
+    """Past twice MAX_HEADER_BYTES granian itself refuses (431, bare): a connection's header
+    block cannot take more memory than that."""
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + "a" * 200_000}
+    status, _, _ = raw(server.port, post(server.port, BODY, headers))
+    assert 431 == status
+
+
 def test_a_chunked_body_over_the_limit_is_a_json_413(server):
     """6 MiB sent chunked (no Content-Length) is refused as too large, not as bad JSON."""
     big = b'{"hook": "patient-view", "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}'
