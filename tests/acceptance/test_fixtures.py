@@ -15,6 +15,16 @@ from tests.conftest import post_hook
 
 SCENARIOS: list[dict[str, Any]] = load(FIXTURES / "scenarios.json")
 EXPECTED = FIXTURES / "expected"
+# The same hook files answered under the other site profile (uk <-> us): with EXPECTED, every
+# fixture's answer in both profiles is held byte for byte (a refactor must not move a word).
+EXPECTED_OTHER_PROFILE = FIXTURES / "expected-other-profile"
+
+
+def other_profile(scenario: dict[str, Any]) -> dict[str, Any]:
+    """Return the scenario with the other site profile than its own (uk by default)."""
+    config = dict(scenario.get("config", {}))
+    config["SITE_PROFILE"] = "uk" if config.get("SITE_PROFILE") == "us" else "us"
+    return {**scenario, "config": config}
 
 
 def _answer(scenario: dict[str, Any]) -> dict[str, Any]:
@@ -74,3 +84,10 @@ def test_scenario_answer_equals_expected_file(scenario: dict[str, Any]) -> None:
     """Each scenario's whole answer equals its reviewed expected file (uuids are deterministic)."""
     expected = EXPECTED / scenario["file"]
     assert load(expected) == _answer(scenario)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_scenario_answer_under_the_other_profile_equals_its_file(scenario: dict[str, Any]) -> None:
+    """The same request under the other site profile gives its stored answer, word for word."""
+    expected = EXPECTED_OTHER_PROFILE / scenario["file"]
+    assert load(expected) == _answer(other_profile(scenario))
