@@ -1,4 +1,4 @@
-"""The `b12-cds` command: `serve` (granian), `evaluate` (offline), `rules` and `valuesets`.
+"""The `b12-cds` command: `serve` (granian), `evaluate` (offline), `rules`, `wording`, `valuesets`.
 
 The clinical knowledge (value sets, rules) is imported when a command runs, so a broken value-set
 file stops every command with one line naming the file and line, never a traceback.
@@ -177,6 +177,19 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wording(args: argparse.Namespace) -> int:
+    """Print every message cards can carry, with its placeholders (docs/wording.md)."""
+    from cards import wording
+    from cards.services import RULE_MODULES
+    from cards.settings import Profile
+
+    namespaces = {key.split(".", 1)[0] for key in wording.MESSAGES}
+    pending = [m.RULE_ID for m in RULE_MODULES if m.RULE_ID not in namespaces]
+    profile = Profile(args.profile) if args.profile else None
+    sys.stdout.write(wording.catalogue(profile, pending))
+    return 0
+
+
 def _valuesets(args: argparse.Namespace) -> int:
     """Print every value set with its size, statuses and file (the start-up check runs first)."""
     from cards import terminology as vs
@@ -228,6 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ignore B12CDS_ settings: the catalogue docs/rules.md holds",
     )
     rules.set_defaults(func=_rules)
+    wording = sub.add_parser(
+        "wording", help="print every sentence a card can carry (Markdown, docs/wording.md)"
+    )
+    wording.add_argument(
+        "--profile", choices=["uk", "us"], help="one profile's wording (default: both side by side)"
+    )
+    wording.set_defaults(func=_wording)
     valuesets = sub.add_parser("valuesets", help="load and check every value set, list them")
     valuesets.set_defaults(func=_valuesets)
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "folate-low-b12-unknown"
@@ -47,10 +48,13 @@ def evaluate(facts: Facts) -> list[Card]:
     if paired:
         return []
     refs = [folate.ref] if folate.ref else []
+    evidence = [
+        folate.describe(),
+        say(facts, f"{RULE_ID}.evidence.no_b12", days=facts.settings.folate_days),
+    ]
     actions = [
-        "Replacing folate alone can hide B12 deficiency: check B12 (with MMA if available) "
-        "before or at the same time as folate replacement.",
-        "If B12 is low, treat it as well as the folate deficiency.",
+        say(facts, f"{RULE_ID}.action.check_b12"),
+        say(facts, f"{RULE_ID}.action.treat_both"),
     ]
     return [
         compose.card(
@@ -58,15 +62,8 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            "Low folate and no B12 result to go with it: check B12 before or with folate "
-            "replacement",
-            compose.detail(
-                facts,
-                [folate.describe(), "No B12 or holoTC result within 90 days of this folate"],
-                actions,
-                [],
-                ["S-CKS", "S-FDA-CN"],
-            ),
+            say(facts, f"{RULE_ID}.summary"),
+            compose.detail(facts, evidence, actions, [], ["S-CKS", "S-FDA-CN"]),
             refs,
             "S-CKS",
             [

@@ -13,6 +13,7 @@ from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "vegan-diet-supplement"
@@ -43,23 +44,22 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     chosen = orders.REGIMENS[_TEMPLATES[facts.settings.vegan_regimen]]
     refs = [f.ref for f in facts.vegan if f.ref]
-    evidence = [f"Diet: {f.describe()}" for f in facts.vegan]
+    evidence = [say(facts, f"{RULE_ID}.evidence.diet", finding=f.describe()) for f in facts.vegan]
     actions = [
-        f"Advise a reliable B12 source: {chosen.words}.",
-        "Adult preventive options: at least 10 micrograms daily from a supplement, or 2000 "
-        "micrograms weekly, or fortified foods giving at least 3 micrograms a day.",
-        "A dietary deficiency can usually be treated by mouth.",
+        say(facts, f"{RULE_ID}.action.advise", regimen=chosen.words),
+        say(facts, f"{RULE_ID}.action.options"),
+        say(facts, f"{RULE_ID}.action.oral"),
     ]
     caveats = []
     if facts.settings.vegan_regimen == "seed":
-        caveats.append("The 250-350 micrograms daily regimen is a site option, not guideline text.")
+        caveats.append(say(facts, f"{RULE_ID}.caveat.seed"))
     return [
         compose.card(
             facts,
             RULE_ID,
             TITLE,
             Indicator.INFO,
-            "Vegan or vegetarian diet and no B12 supplement recorded: advise a reliable B12 source",
+            say(facts, f"{RULE_ID}.summary"),
             compose.detail(facts, evidence, actions, caveats, ["S-VEGAN", "S-CKS"]),
             refs,
             "S-VEGAN",

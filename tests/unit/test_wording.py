@@ -1,0 +1,173 @@
+"""Card wording is reviewed content: cards/wording/*.toml, rendered strictly, catalogued.
+
+Issue 10 moves every clinician-facing sentence out of the rule modules. Rules already moved are
+held to it (no prose left in their module, every message they name exists); the rules still to
+move are listed in PENDING, whose test is a strict xfail: moving a rule makes it pass, and the
+strict xfail then fails until the rule leaves the list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from cards import compose
+from cards import wording
+from cards.services import RULE_MODULES
+from cards.settings import Profile
+from cards.wording import WordingError
+from service.cli import main
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "cards" / "rules"
+# Rule modules whose wording has not moved to cards/wording/ yet (issue 10, in progress).
+PENDING = frozenset(
+    m.RULE_ID
+    for m in RULE_MODULES
+    if m.RULE_ID not in {"vegan-diet-supplement", "folate-low-b12-unknown"}
+)
+CATALOGUE_ENTRIES = frozenset({"RULE_ID", "TITLE", "HOOKS", "TRIGGER", "INDICATOR", "SUGGESTS"})
+SHORT = 40  # an identifier, a key or a code; anything longer in a rule module is prose
+UK_ONLY = re.compile(r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|oesophag|full blood count")
+US_ONLY = re.compile(r"\banemi|hemat|hemoglobin|pediatric|hypokalemi|esophag|complete blood count")
+
+
+def _module(rule_id: str) -> Path:
+    return RULES / (rule_id.replace("-", "_") + ".py")
+
+
+def _prose(path: Path) -> list[str]:
+    """Return the string literals of a module longer than SHORT, outside docstrings and the
+    catalogue entries (RULE_ID, TITLE, TRIGGER, ...)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in CATALOGUE_ENTRIES for t in node.targets
+        ):
+            skip |= {id(n) for n in ast.walk(node.value)}
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and len(node.value) > SHORT
+    ]
+
+
+def _marks(rule_id: str) -> list[pytest.MarkDecorator]:
+    if rule_id in PENDING:
+        return [pytest.mark.xfail(reason="wording not moved yet (issue 10)", strict=True)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    [pytest.param(m.RULE_ID, marks=_marks(m.RULE_ID)) for m in RULE_MODULES],
+)
+def test_rule_module_holds_no_prose(rule_id):
+    """A moved rule keeps logic only: no string literal that reads as a sentence."""
+    assert [] == _prose(_module(rule_id))
+
+
+@pytest.mark.parametrize("rule_id", sorted({m.RULE_ID for m in RULE_MODULES} - PENDING))
+def test_every_message_a_moved_rule_names_exists(rule_id):
+    """The keys a rule module names (f"{RULE_ID}.summary", ...) are all in its wording file."""
+    text = _module(rule_id).read_text(encoding="utf-8")
+    keys = {f"{rule_id}.{k}" for k in re.findall(r'f"\{RULE_ID\}\.([a-z0-9_.]+)"', text)}
+    assert keys, "a moved rule names its messages"
+    assert keys <= set(wording.MESSAGES), sorted(keys - set(wording.MESSAGES))
+    own = {k for k in wording.MESSAGES if k.startswith(rule_id + ".")}
+    assert own <= keys, f"messages no code uses: {sorted(own - keys)}"
+
+
+@pytest.mark.parametrize("key", sorted(wording.MESSAGES))
+def test_each_profile_reads_in_its_own_language(key):
+    """A shared text has neither UK-only nor US-only words (the US localisation leaves it as it
+    is); a `uk` text has no US-only word and a `us` text no UK-only word."""
+    message = wording.MESSAGES[key]
+    uk, us = message.source[Profile.UK], message.source[Profile.US]
+    assert not UK_ONLY.search(us.lower()), us
+    assert not US_ONLY.search(uk.lower()), uk
+    if message.shared:
+        assert not UK_ONLY.search(uk.lower()), f"{key}: give `uk` and `us` their own wording"
+
+
+@pytest.mark.parametrize("key", sorted(wording.MESSAGES))
+def test_every_message_renders_with_its_placeholders_in_both_profiles(key):
+    message = wording.MESSAGES[key]
+    values = {name: f"<{name}>" for name in message.placeholders}
+    for profile in wording.PROFILES:
+        text = wording.render(profile, key, **values)
+        assert text and "{{" not in text and "{%" not in text
+        for name in message.placeholders:
+            assert f"<{name}>" in text or "{%" in message.source[profile]
+
+
+def test_a_missing_value_is_an_error_not_an_empty_string():
+    with pytest.raises(jinja2.UndefinedError):
+        wording.render(Profile.UK, "vegan-diet-supplement.action.advise")
+
+
+def test_a_summary_message_fits_a_card_once_rendered():
+    """Card.summary holds at most 139 characters: the limit applies to the rendered text, with
+    the US localisation (compose.localise) applied as cards apply it."""
+    for key, message in wording.MESSAGES.items():
+        if key.endswith(".summary") and not message.placeholders:
+            for profile in wording.PROFILES:
+                assert len(wording.render(profile, key)) <= 139, key
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[summary]\ntext = "Hello {{ name"\n', "summary (uk)"),
+        ('[summary]\nuk = "Anaemia"\n', "summary needs `text`, or both `uk` and `us`"),
+        ('[summary]\ntext = "a"\nuk = "b"\nus = "c"\n', "both `text` and a profile's own"),
+        ('[summary]\ntext = "a"\nlabel = "b"\n', "unknown fields ['label']"),
+        ("[summary\n", "cards/wording/broken.toml"),
+    ],
+    ids=["template-syntax", "one-profile-only", "text-and-profiles", "unknown-field", "not-toml"],
+)
+def test_a_broken_wording_file_names_the_file_and_the_message(tmp_path, content, message):
+    (tmp_path / "broken.toml").write_text(content, encoding="utf-8")
+    with pytest.raises(WordingError, match=re.escape(message)):
+        wording.load(tmp_path)
+
+
+def test_docs_wording_md_is_the_generated_catalogue(capsys):
+    """docs/wording.md equals `b12-cds wording`: regenerate it after changing a wording file."""
+    assert 0 == main(["wording"])
+    expected = capsys.readouterr().out
+    assert expected == (ROOT / "docs" / "wording.md").read_text(encoding="utf-8"), (
+        "run: b12-cds wording > docs/wording.md"
+    )
+    for rule_id in PENDING:
+        assert f"`{rule_id}`" in expected  # still to move: named, not silently missing
+
+
+def test_one_profile_catalogue_shows_that_profile_only(capsys):
+    assert 0 == main(["wording", "--profile", "us"])
+    out = capsys.readouterr().out
+    assert "  - uk:" not in out
+
+
+def test_localise_is_not_needed_for_moved_wording():
+    """The US localisation of a moved message changes nothing: its `us` text says it already."""
+
+    class _Facts:
+        profile = Profile.US
+
+    for key, message in wording.MESSAGES.items():
+        us = message.source[Profile.US]
+        assert compose.localise(_Facts(), us) == us, key  # type: ignore[arg-type]
