@@ -24,6 +24,7 @@ from cards.rules import ileal_resection
 from cards.rules import maintenance_overdue
 from cards.rules import pernicious_anaemia_oral
 from cards.rules import vegan_diet_supplement
+from cards.wording import say
 
 
 RULE_ID = "paediatric-specialist"
@@ -47,16 +48,15 @@ SUGGESTS = (
 SOURCES = ("S-NG239",)
 SETTINGS = ("age_min_adult",)
 
-# The adult-dose group of §7.0, with the advice each card would give, in words without doses.
+# The adult-dose group of §7.0, with the message naming the advice each card would give.
 ADULT_DOSE_GROUP = (
-    (b12_neuro_untreated, "urgent parenteral B12 replacement with urgent neurology and "
-     "haematology advice"),
-    (b12_deficiency_untreated, "B12 replacement, lifelong if the cause cannot be reversed"),
-    (bariatric_prophylaxis, "a lifelong B12 supplement after bariatric surgery"),
-    (vegan_diet_supplement, "a reliable B12 source for the diet"),
-    (pernicious_anaemia_oral, "parenteral maintenance instead of oral or nasal B12"),
-    (ileal_resection, "empirical parenteral B12 maintenance after ileal resection"),
-)  # fmt: skip
+    (b12_neuro_untreated, f"{RULE_ID}.advice.neuro_untreated"),
+    (b12_deficiency_untreated, f"{RULE_ID}.advice.deficiency_untreated"),
+    (bariatric_prophylaxis, f"{RULE_ID}.advice.bariatric"),
+    (vegan_diet_supplement, f"{RULE_ID}.advice.vegan"),
+    (pernicious_anaemia_oral, f"{RULE_ID}.advice.pernicious_anaemia_oral"),
+    (ileal_resection, f"{RULE_ID}.advice.ileal_resection"),
+)
 
 
 def replaced_cards(facts: Facts, silenced: Collection[str] = ()) -> list[tuple[Card, str]]:
@@ -70,7 +70,7 @@ def replaced_cards(facts: Facts, silenced: Collection[str] = ()) -> list[tuple[C
             continue
         if module is ileal_resection and not ileal_resection.treatment_branch(facts):
             continue  # the monitoring branch still fires for children (§7.14)
-        found += [(card, advice) for card in module.evaluate(adult)]
+        found += [(card, say(facts, advice)) for card in module.evaluate(adult)]
     if any(card.rule_id == b12_neuro_untreated.RULE_ID for card, _ in found):
         found = [(c, a) for c, a in found if c.rule_id != b12_deficiency_untreated.RULE_ID]
     return found
@@ -100,25 +100,23 @@ def evaluate(
         c.indicator is Indicator.CRITICAL for c in dropped
     ):
         indicator = Indicator.WARNING
-    evidence = [f"Age {facts.age_years} years (under {facts.settings.age_min_adult})"]
+    age_min = facts.settings.age_min_adult
+    evidence = [say(facts, f"{RULE_ID}.evidence.age", age=facts.age_years, age_min=age_min)]
     actions = []
     for card, advice in replaced:
-        actions.append(f"For an adult, this record would call for {advice} ({card.summary}).")
+        actions.append(
+            say(facts, f"{RULE_ID}.action.replaced", advice=advice, summary=card.summary)
+        )
         evidence += compose.evidence_lines(card)
     for card in dropped:
-        actions.append(f'The card "{card.summary}" applies; its adult B12 regimen is not shown.')
+        actions.append(say(facts, f"{RULE_ID}.action.dropped", summary=card.summary))
     for draft in drafted:
-        evidence.append(
-            f"B12 product drafted: {draft.medication.name} (check the dose with a paediatric "
-            "specialist)"
-        )
+        evidence.append(say(facts, f"{RULE_ID}.evidence.drafted", product=draft.medication.name))
     if indeterminate and facts.b12_first_line is not None:
-        evidence.append(f"{facts.b12_first_line.describe()} (indeterminate)")
+        result = facts.b12_first_line.describe()
+        evidence.append(say(facts, f"{RULE_ID}.evidence.indeterminate", result=result))
     evidence = list(dict.fromkeys(evidence))
-    actions += [
-        "Seek paediatric specialist advice on investigation and B12 dosing: NG239 covers people "
-        "over 16, and paediatric regimens are outside this service.",
-    ]
+    actions += [say(facts, f"{RULE_ID}.action.specialist")]
     offers = []
     if "paediatric_referral" in vs.ORDER_CODES:  # no code was sourced: only a site's own (§2.6)
         urgent = indicator is Indicator.CRITICAL
@@ -132,8 +130,7 @@ def evaluate(
             RULE_ID,
             TITLE,
             indicator,
-            "Under 16 with a B12 finding: seek paediatric specialist advice (adult doses not "
-            "suggested)",
+            say(facts, f"{RULE_ID}.summary", age=age_min),
             compose.detail(facts, evidence, actions, [], ["S-NG239"]),
             anchors,
             "S-NG239",
