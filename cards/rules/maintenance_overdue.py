@@ -16,6 +16,7 @@ from cards.labs import fmt_date
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "maintenance-overdue"
@@ -119,20 +120,22 @@ def evaluate(facts: Facts) -> list[Card]:
         if last.route in (Route.ORAL, Route.NASAL)
         else compose.maintenance_regimen(facts)
     )
-    evidence = [f"Last dose: {last.describe()}"]
+    evidence = [say(facts, f"{RULE_ID}.evidence.last_dose", dose=last.describe())]
     if prescribed:
-        evidence.append(
-            "No administration is recorded: this date is the latest prescription date, so the "
-            "last dose may have been later."
-        )
-    evidence.append(f"Expected interval: about every {interval} days; {lapse} days past due")
-    evidence += [f"Lifelong indication: {f.describe()}" for f in facts.lifelong_indication]
-    evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
+        evidence.append(say(facts, f"{RULE_ID}.evidence.prescription_date"))
+    evidence.append(say(facts, f"{RULE_ID}.evidence.interval", interval=interval, lapse=lapse))
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.lifelong", finding=f.describe())
+        for f in facts.lifelong_indication
+    ]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.neuro_history", finding=f.describe())
+        for f in facts.neuro_history
+    ]
     actions = [
-        f"Resume maintenance: {compose.regimen_words(facts, chosen)}",
-        "Untreated deficiency can cause irreversible neurological damage, so lifelong adherence "
-        "matters.",
-        "If the dose was given elsewhere, record it.",
+        say(facts, f"{RULE_ID}.action.resume", regimen=compose.regimen_words(facts, chosen)),
+        say(facts, f"{RULE_ID}.action.adherence"),
+        say(facts, f"{RULE_ID}.action.record"),
     ]
     refs = [last.ref, *(f.ref for f in facts.lifelong_indication if f.ref)]
     return [
@@ -141,7 +144,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.CRITICAL if critical else Indicator.WARNING,
-            f"B12 maintenance looks overdue: last dose {fmt_date(last.when)}, {days} days ago",
+            say(facts, f"{RULE_ID}.summary", date=fmt_date(last.when), days=days),
             compose.detail(facts, evidence, actions, [], ["S-BNF", "S-FDA-OH", "S-FDA-CN"]),
             refs,
             "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH",
