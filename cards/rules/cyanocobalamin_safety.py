@@ -17,6 +17,7 @@ from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
 from cards.settings import Profile
+from cards.wording import say
 
 
 RULE_ID = "cyanocobalamin-safety"
@@ -64,29 +65,27 @@ def evaluate(facts: Facts) -> list[Card]:
     return cards
 
 
+def _order_line(facts: Facts, draft: Order) -> str:
+    return say(facts, f"{RULE_ID}.evidence.order", order=draft.describe())
+
+
 def _intravenous(facts: Facts, draft: Order) -> Card:
-    offers = [compose.delete(f"Remove the IV draft {draft.medication.name}", draft.ref, True)]
-    actions = [
-        "Most of an intravenous cyanocobalamin dose is lost in the urine: give it "
-        "intramuscularly or by deep subcutaneous injection.",
-    ]
+    name = draft.medication.name
+    offers = [compose.delete(say(facts, f"{RULE_ID}.label.remove_iv", name=name), draft.ref, True)]
+    actions = [say(facts, f"{RULE_ID}.action.iv_lost")]
     if facts.optic_atrophy:
         # Cyanocobalamin by any route is cautioned in Leber's disease: no IM copy is offered.
-        actions.append("Optic atrophy is on record: see the card on Leber's disease.")
+        actions.append(say(facts, f"{RULE_ID}.action.see_leber"))
     elif draft.raw is not None:
         resource = orders.with_route_im(draft.raw, facts.patient_id)
-        offers.append(
-            compose.create("Order the same cyanocobalamin intramuscularly", resource, True)
-        )
+        offers.append(compose.create(say(facts, f"{RULE_ID}.label.order_im"), resource, True))
     return compose.card(
         facts,
         RULE_ID,
         TITLE,
         Indicator.WARNING,
-        "Cyanocobalamin ordered IV: most of an IV dose is lost in the urine; use IM or deep SC",
-        compose.detail(
-            facts, [f"Cyanocobalamin order: {draft.describe()}"], actions, [], ["S-FDA-CN"]
-        ),
+        say(facts, f"{RULE_ID}.summary.iv"),
+        compose.detail(facts, [_order_line(facts, draft)], actions, [], ["S-FDA-CN"]),
         [draft.ref, "iv"],
         "S-FDA-CN",
         offers,
@@ -94,31 +93,30 @@ def _intravenous(facts: Facts, draft: Order) -> Card:
 
 
 def _optic_atrophy(facts: Facts, draft: Order) -> Card:
-    offers = [compose.delete(f"Remove the draft {draft.medication.name}", draft.ref, True)]
-    actions = [
-        "Severe and rapid optic atrophy has been reported in early Leber's disease treated with "
-        "cyanocobalamin: consider hydroxocobalamin instead.",
-    ]
+    name = draft.medication.name
+    offers = [compose.delete(say(facts, f"{RULE_ID}.label.remove", name=name), draft.ref, True)]
+    actions = [say(facts, f"{RULE_ID}.action.leber")]
     if facts.profile is Profile.UK:
         kind = "neuro" if facts.neuro_findings else "standard"
         chosen = compose.regimen(facts, kind)
-        actions.append(f"Hydroxocobalamin: {compose.regimen_words(facts, chosen)}")
+        words = compose.regimen_words(facts, chosen)
+        actions.append(say(facts, f"{RULE_ID}.action.hydroxocobalamin", regimen=words))
         offers.append(compose.treatment(facts, kind, [f.ref for f in facts.optic_atrophy]))
     else:
-        actions.append(
-            "The US hydroxocobalamin label regimen is 30 micrograms daily for 5-10 days, then "
-            "100-200 micrograms monthly (FDA label); the prescriber writes it."
-        )
+        actions.append(say(facts, f"{RULE_ID}.action.us_hydroxocobalamin"))
     return compose.card(
         facts,
         RULE_ID,
         TITLE,
         Indicator.WARNING,
-        "Cyanocobalamin with optic atrophy or Leber's disease on record: consider hydroxocobalamin",
+        say(facts, f"{RULE_ID}.summary.optic"),
         compose.detail(
             facts,
-            [f"Cyanocobalamin order: {draft.describe()}"]
-            + [f"Optic atrophy: {f.describe()}" for f in facts.optic_atrophy],
+            [_order_line(facts, draft)]
+            + [
+                say(facts, f"{RULE_ID}.evidence.optic", finding=f.describe())
+                for f in facts.optic_atrophy
+            ],
             actions,
             [],
             ["S-FDA-CN", "S-FDA-OH"],
@@ -130,28 +128,21 @@ def _optic_atrophy(facts: Facts, draft: Order) -> Card:
 
 
 def _excipients(facts: Facts, draft: Order, infant: bool) -> Card:
-    evidence = [f"Cyanocobalamin order: {draft.describe()}"]
+    evidence = [_order_line(facts, draft)]
     actions = []
     if infant:
-        evidence.append(f"Age {facts.age_years} years")
-        actions.append(
-            "Benzyl alcohol in some cyanocobalamin injections has been linked to a fatal "
-            '"gasping syndrome" in premature infants: check the product\'s excipients.'
-        )
+        evidence.append(say(facts, f"{RULE_ID}.evidence.age", age=facts.age_years))
+        actions.append(say(facts, f"{RULE_ID}.action.benzyl_alcohol"))
     if facts.renal_flag:
         if facts.egfr is not None:
             evidence.append(facts.egfr.describe())
-        actions.append(
-            "Aluminium in the injection can accumulate when renal function is impaired: check "
-            "the product and monitor."
-        )
+        actions.append(say(facts, f"{RULE_ID}.action.aluminium"))
     return compose.card(
         facts,
         RULE_ID,
         TITLE,
         Indicator.INFO,
-        "Cyanocobalamin injection: check excipient cautions (benzyl alcohol in infants, "
-        "aluminium in renal impairment)",
+        say(facts, f"{RULE_ID}.summary.excipients"),
         compose.detail(facts, evidence, actions, [], ["S-FDA-CN"]),
         [draft.ref, "excipients"],
         "S-FDA-CN",
