@@ -14,6 +14,7 @@ from cards.facts import Facts
 from cards.facts import Order
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "nitrous-oxide"
@@ -49,40 +50,33 @@ def _drafted(facts: Facts) -> list[Card]:
     drafts = [d for d in facts.focused_drafts() if d.medication.nitrous_oxide]
     if not drafts:
         return []
-    risks = []
+    also = []  # the risks other than neurological findings (those are evidence lines of their own)
     if facts.b12_status is B12Status.INDETERMINATE:
-        risks.append("B12 is in the indeterminate range")
-    if facts.neuro_findings:
-        risks.append("possible neurological findings are recorded")
+        also.append(say(facts, f"{RULE_ID}.evidence.also_indeterminate"))
     if facts.methotrexate_active:
-        risks.append("methotrexate is active (both impair the same pathway)")
+        also.append(say(facts, f"{RULE_ID}.evidence.also_methotrexate"))
     if facts.b12_deficient:
         indicator = Indicator.CRITICAL
-        summary = (
-            "Nitrous oxide ordered for a patient with B12 deficiency: risk of acute spinal "
-            "cord damage"
-        )
-    elif risks:
+        summary = say(facts, f"{RULE_ID}.summary.deficient")
+    elif also or facts.neuro_findings:
         indicator = Indicator.WARNING
-        summary = "Nitrous oxide ordered with a B12 risk: consider another agent or check B12 first"
+        summary = say(facts, f"{RULE_ID}.summary.risk")
     else:
         return []
     refs = compose.b12_evidence_refs(facts)
-    evidence = [f"Nitrous oxide order: {_order_line(d)}" for d in drafts]
+    evidence = [_order_line(facts, d) for d in drafts]
     evidence += compose.b12_evidence(facts)
-    evidence += [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
-    evidence += [f"Also: {r}" for r in risks if not r.startswith("possible neuro")]
+    evidence += _neuro_lines(facts)
+    evidence += also
     actions = [
-        "Nitrous oxide inactivates vitamin B12 and can precipitate acute neurological damage "
-        "in a deficient patient; subacute combined degeneration has followed nitrous oxide "
-        "anaesthesia in unrecognised deficiency.",
-        "Consider an alternative agent, and replete B12 first where possible.",
+        say(facts, f"{RULE_ID}.action.inactivates"),
+        say(facts, f"{RULE_ID}.action.alternative"),
     ]
     if facts.methotrexate_active:
-        actions.append("Patients on methotrexate should avoid nitrous oxide.")
+        actions.append(say(facts, f"{RULE_ID}.action.methotrexate"))
     offers = [
         compose.delete(
-            f"Remove the draft {d.medication.name}",
+            say(facts, f"{RULE_ID}.label.remove", name=d.medication.name),
             d.ref,
             recommended=True if indicator is Indicator.CRITICAL else None,
         )
@@ -109,9 +103,16 @@ def _drafted(facts: Facts) -> list[Card]:
     ]
 
 
-def _order_line(order: Order) -> str:
-    line = order.describe()
-    return f"{line} (identified from the order text)" if order.medication.text_only else line
+def _order_line(facts: Facts, order: Order) -> str:
+    if order.medication.text_only:
+        return say(facts, f"{RULE_ID}.evidence.order_from_text", order=order.describe())
+    return say(facts, f"{RULE_ID}.evidence.order", order=order.describe())
+
+
+def _neuro_lines(facts: Facts) -> list[str]:
+    return [
+        say(facts, f"{RULE_ID}.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
+    ]
 
 
 def _recreational(facts: Facts) -> list[Card]:
@@ -122,8 +123,10 @@ def _recreational(facts: Facts) -> list[Card]:
     treated = facts.on_parenteral_b12
     refs = [f.ref for f in (*facts.n2o_exposure, *facts.neuro_findings) if f.ref]
     refs += compose.b12_evidence_refs(facts)
-    evidence = [f"Recorded nitrous oxide use: {f.describe()}" for f in facts.n2o_exposure]
-    evidence += [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
+    evidence = [
+        say(facts, f"{RULE_ID}.evidence.use", finding=f.describe()) for f in facts.n2o_exposure
+    ]
+    evidence += _neuro_lines(facts)
     evidence += [
         r.describe()
         for r in (facts.haemoglobin, facts.mcv)
@@ -131,19 +134,16 @@ def _recreational(facts: Facts) -> list[Card]:
     ]
     evidence += compose.b12_evidence(facts)
     if treated:
-        evidence.append("Parenteral B12 is already recorded as current.")
+        evidence.append(say(facts, f"{RULE_ID}.evidence.treated"))
     actions = [
-        "Serum B12 may be normal in nitrous oxide toxicity: measure homocysteine and/or MMA.",
-        "Treat as possible neurological involvement, advise stopping nitrous oxide, and refer "
-        "to neurology.",
+        say(facts, f"{RULE_ID}.action.measure"),
+        say(facts, f"{RULE_ID}.action.treat_neuro"),
     ]
     if not treated:
         chosen = compose.regimen(facts, "neuro")
-        actions.append(f"Start {compose.regimen_words(facts, chosen)}")
-    caveats = [
-        "The recorded codes cover inhalant use in general (F18), so the link to nitrous oxide "
-        "and to B12 is possible, not certain.",
-    ]
+        words = compose.regimen_words(facts, chosen)
+        actions.append(say(facts, f"{RULE_ID}.action.start", regimen=words))
+    caveats = [say(facts, f"{RULE_ID}.caveat.codes")]
     offers = [
         compose.lab_test(facts, "homocysteine", refs, recommended=True),
         compose.lab_test(facts, "mma", refs),
@@ -157,9 +157,7 @@ def _recreational(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.WARNING if treated else Indicator.CRITICAL,
-            "Possible nitrous oxide-induced B12 deficiency: neurological signs or "
-            + compose.spelling(facts, "anaemia", "anemia")
-            + " with recorded N2O use",
+            say(facts, f"{RULE_ID}.summary.recreational"),
             compose.detail(facts, evidence, actions, caveats, ["S-NG239", "S-N2O", "S-UMICH"]),
             refs,
             "S-NG239",
