@@ -12,6 +12,7 @@ from cards.labs import fmt_date
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "acid-suppression-monitoring"
@@ -40,17 +41,18 @@ def _extra_risks(facts: Facts) -> list[str]:
     s = facts.settings
     risks = []
     if facts.age_years is not None and facts.age_years > s.acid_suppression_older_age:
-        risks.append(f"age {facts.age_years}")
+        risks.append(say(facts, f"{RULE_ID}.risk.age", age=facts.age_years))
     if facts.metformin_months > s.metformin_min_months:
-        risks.append(f"metformin for about {compose.months_text(facts.metformin_months)}")
-    for label, found in (
-        ("vegan or vegetarian diet", facts.vegan),
-        ("bariatric surgery", facts.bariatric),
-        ("ileal resection", facts.ileal_resection),
-        ("gastrectomy", facts.gastrectomy),
+        length = compose.months_text(facts.metformin_months)
+        risks.append(say(facts, f"{RULE_ID}.risk.metformin", length=length))
+    for key, found in (
+        (f"{RULE_ID}.risk.vegan", facts.vegan),
+        (f"{RULE_ID}.risk.bariatric", facts.bariatric),
+        (f"{RULE_ID}.risk.ileal_resection", facts.ileal_resection),
+        (f"{RULE_ID}.risk.gastrectomy", facts.gastrectomy),
     ):
         if found:
-            risks.append(label)
+            risks.append(say(facts, key))
     return risks
 
 
@@ -69,15 +71,19 @@ def evaluate(facts: Facts) -> list[Card]:
     if not risks and not clinical:
         return []
     evidence = [
-        f"Acid suppression ({', '.join(exposure.names)}) since {fmt_date(exposure.start)}, "
-        f"about {compose.months_text(exposure.months)}"
+        say(
+            facts,
+            f"{RULE_ID}.evidence.exposure",
+            names=", ".join(exposure.names),
+            start=fmt_date(exposure.start),
+            length=compose.months_text(exposure.months),
+        )
     ]
-    evidence += [f"Also: {r}" for r in risks] + clinical
+    evidence += [say(facts, f"{RULE_ID}.evidence.also", risk=r) for r in risks] + clinical
     evidence.append(compose.no_recent_b12_line(facts))
     actions = [
-        "Consider checking serum B12: more than a year of acid suppression reduces B12 "
-        "absorption, above all with other risk factors.",
-        "NG239 also lists colchicine and topiramate among drugs that may interfere.",
+        say(facts, f"{RULE_ID}.action.consider"),
+        say(facts, f"{RULE_ID}.action.ng239"),
     ]
     refs = [*exposure.refs, *(d.ref for d in focused)]
     return [
@@ -86,8 +92,11 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.INFO,
-            f"Acid suppression for over {fmt_number(facts.settings.acid_suppression_min_months)} "
-            "months and no recent B12 result: consider checking B12",
+            say(
+                facts,
+                f"{RULE_ID}.summary",
+                months=fmt_number(facts.settings.acid_suppression_min_months),
+            ),
             compose.detail(facts, evidence, actions, [], ["S-AAFP17", "S-NG239"]),
             refs,
             "S-AAFP17",

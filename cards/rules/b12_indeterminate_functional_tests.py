@@ -12,6 +12,7 @@ from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "b12-indeterminate-functional-tests"
@@ -51,38 +52,28 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     refs = compose.b12_evidence_refs(facts)
     evidence = [first.describe()]
-    evidence += [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
+    ]
     offers = []
     if facts.mma_renal_confounded and facts.mma is not None:
-        evidence.append(
-            f"{facts.mma.describe()}: possibly renal (eGFR low), so it neither confirms nor "
-            "excludes deficiency"
-        )
+        evidence.append(say(facts, f"{RULE_ID}.evidence.mma_renal", mma=facts.mma.describe()))
         if facts.egfr is not None:
             evidence.append(facts.egfr.describe())
-        summary = (
-            f"B12 {first.value_text()} is indeterminate and MMA is possibly renal: "
-            "use clinical judgement"
-        )
-        actions = [
-            "The MMA result may be raised by renal impairment: use clinical judgement rather than "
-            "repeating MMA; treat if clinical features are strong.",
-        ]
+        summary = say(facts, f"{RULE_ID}.summary.renal", value=first.value_text())
+        actions = [say(facts, f"{RULE_ID}.action.renal")]
     else:
-        summary = (
-            f"B12 {first.value_text()} is in the indeterminate range: measure MMA to confirm or "
-            "rule out deficiency"
-        )
+        summary = say(facts, f"{RULE_ID}.summary.indeterminate", value=first.value_text())
         actions = [
-            "MMA is the more specific functional test; homocysteine is the alternative.",
-            "If clinical features are strong, treat without waiting for the result.",
+            say(facts, f"{RULE_ID}.action.mma_specific"),
+            say(facts, f"{RULE_ID}.action.treat_if_strong"),
         ]
         if facts.mma is None:
             offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
         if facts.homocysteine is None:
             offers.append(compose.lab_test(facts, "homocysteine", refs))
     if len(summary) > 139:
-        summary = "B12 is in the indeterminate range: measure MMA to confirm or rule out deficiency"
+        summary = say(facts, f"{RULE_ID}.summary.short")
     return [
         compose.card(
             facts,

@@ -13,6 +13,7 @@ from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
 from cards.orders import POTASSIUM_TIMING
+from cards.wording import say
 
 
 RULE_ID = "b12-neuro-untreated"
@@ -45,25 +46,18 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     chosen = compose.regimen(facts, "neuro")
     evidence = compose.b12_evidence(facts) + [
-        f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings
+        say(facts, f"{RULE_ID}.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
     ]
-    evidence += [f"Drafted non-parenteral B12: {d.describe()}" for d in focused_oral]
+    evidence += [say(facts, f"{RULE_ID}.evidence.draft", draft=d.describe()) for d in focused_oral]
     refs = compose.b12_evidence_refs(facts) + [f.ref for f in facts.neuro_findings if f.ref]
     actions = [
-        f"Start {compose.regimen_words(facts, chosen)}",
-        "Seek urgent neurology and "
-        + compose.spelling(facts, "haematology", "hematology")
-        + " advice, but do not wait for antibody results or specialist review before the "
-        "first dose.",
-        "Oral B12 alone is not enough when there are neurological signs.",
+        say(facts, f"{RULE_ID}.action.start", regimen=compose.regimen_words(facts, chosen)),
+        say(facts, f"{RULE_ID}.action.seek_advice"),
+        say(facts, f"{RULE_ID}.action.oral_not_enough"),
     ]
     if facts.anaemia or facts.macrocytosis:
-        actions.append("Check potassium over the first 48 hours of treatment (anaemia present).")
-    caveats = [
-        "Permanent spinal cord damage can follow when deficiency goes untreated beyond about "
-        "3 months. Neuropathy or cognitive change can have other causes (for example diabetes "
-        "or a neurodegenerative dementia), so the link to B12 is possible, not certain.",
-    ]
+        actions.append(say(facts, f"{RULE_ID}.action.potassium"))
+    caveats = [say(facts, f"{RULE_ID}.caveat.untreated")]
     offers = [
         compose.treatment(facts, "neuro", refs),
         compose.referral(facts, "neurology_referral", urgent=True, reasons=refs),
@@ -72,18 +66,21 @@ def evaluate(facts: Facts) -> list[Card]:
     if facts.anaemia or facts.macrocytosis:
         offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
     offers += [
-        compose.delete(f"Remove the draft {d.medication.name}", d.ref, recommended=False)
+        compose.delete(
+            say(facts, f"{RULE_ID}.label.remove_draft", medication=d.medication.name),
+            d.ref,
+            recommended=False,
+        )
         for d in focused_oral
         if d.ref and d.route in (Route.ORAL, Route.NASAL, Route.UNKNOWN)
     ]
-    product = compose.spelling(facts, "hydroxocobalamin", "cyanocobalamin")
     return [
         compose.card(
             facts,
             RULE_ID,
             TITLE,
             Indicator.CRITICAL,
-            f"Possible B12-deficiency neurological involvement and no IM B12: start {product} now",
+            say(facts, f"{RULE_ID}.summary"),
             compose.detail(
                 facts, evidence, actions, caveats, [compose.regimen_source(facts), "S-BSH"]
             ),

@@ -12,6 +12,7 @@ from cards.facts import Hook
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "ileal-resection"
@@ -53,29 +54,27 @@ def evaluate(facts: Facts) -> list[Card]:
     if not treat and (facts.b12_recent is not None or facts.mma_recent is not None):
         return []
     refs = [f.ref for f in facts.ileal_resection if f.ref]
-    evidence = [f"Ileal resection: {f.describe()}" for f in facts.ileal_resection]
-    if length is not None:
-        evidence.append(f"Resected length {fmt_number(length)} cm")
-    else:
-        evidence.append("Resected length not recorded")
-    evidence += [f"Context: {f.describe()}" for f in facts.crohns_ileum]
-    cm = fmt_number(threshold)
-    actions = [
-        f"Resections of {cm} cm or more are at risk of B12 malabsorption; shorter ones have not "
-        "been shown to be.",
+    evidence = [
+        say(facts, f"{RULE_ID}.evidence.resection", finding=f.describe())
+        for f in facts.ileal_resection
     ]
+    if length is not None:
+        evidence.append(say(facts, f"{RULE_ID}.evidence.length", cm=fmt_number(length)))
+    else:
+        evidence.append(say(facts, f"{RULE_ID}.evidence.length_unknown"))
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.context", finding=f.describe()) for f in facts.crohns_ileum
+    ]
+    actions = [say(facts, f"{RULE_ID}.action.threshold", cm=fmt_number(threshold))]
     if treat:
         chosen = compose.maintenance_regimen(facts)
         actions.append(
-            f"Treat empirically with parenteral B12: {compose.regimen_words(facts, chosen)}"
+            say(facts, f"{RULE_ID}.action.treat", regimen=compose.regimen_words(facts, chosen))
         )
         offers = [compose.offer_regimen(facts, chosen, refs)]
     else:
-        evidence.append("No B12 or MMA result in the past 12 months")
-        actions.append(
-            "With the length unknown, check B12 and MMA at least yearly, or treat empirically "
-            "with parenteral B12."
-        )
+        evidence.append(say(facts, f"{RULE_ID}.evidence.no_result"))
+        actions.append(say(facts, f"{RULE_ID}.action.monitor"))
         offers = [
             compose.lab_test(facts, "b12", refs, recommended=True),
             compose.lab_test(facts, "mma", refs),
@@ -86,7 +85,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            "Ileal resection on record and no B12 treatment or recent B12 check",
+            say(facts, f"{RULE_ID}.summary"),
             compose.detail(facts, evidence, actions, [], ["S-ILEUM"]),
             refs,
             "S-ILEUM",

@@ -14,6 +14,7 @@ from cards.model import Card
 from cards.model import Indicator
 from cards.orders import POTASSIUM_TIMING
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "potassium-monitoring"
@@ -38,7 +39,7 @@ def _order_sign(facts: Facts) -> list[str] | None:
         return None
     if not (facts.anaemia or facts.macrocytosis):
         return None
-    return [f"Drafted first parenteral B12: {d.describe()}" for d in drafts]
+    return [say(facts, f"{RULE_ID}.evidence.drafted", draft=d.describe()) for d in drafts]
 
 
 def _patient_view(facts: Facts) -> list[str] | None:
@@ -52,7 +53,7 @@ def _patient_view(facts: Facts) -> list[str] | None:
         return None
     if facts.latest(Analyte.POTASSIUM, since=start) is not None:
         return None  # hypokalaemia-on-treatment takes over once a result exists
-    return [f"First parenteral B12 dose of this course on {fmt_date(start)}"]
+    return [say(facts, f"{RULE_ID}.evidence.first_dose", date=fmt_date(start))]
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -72,23 +73,21 @@ def evaluate(facts: Facts) -> list[Card]:
     )
     evidence = (
         [r.describe() for r in baseline]
-        + [f"Condition: {f.describe()}" for f in facts.anaemia_conditions]
+        + [
+            say(facts, f"{RULE_ID}.evidence.condition", finding=f.describe())
+            for f in facts.anaemia_conditions
+        ]
         + found
     )
     refs = [r.ref for r in baseline if r.ref] + [d.ref for d in facts.drafts if d.is_b12]
-    actions = [
-        "Low potassium can follow the rapid response of the marrow: check potassium at about "
-        "24 hours and 48 hours and replace it if low.",
-    ]
+    actions = [say(facts, f"{RULE_ID}.action.check")]
     return [
         compose.card(
             facts,
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            "Starting parenteral B12 with "
-            + compose.spelling(facts, "anaemia", "anemia")
-            + ": check potassium over the first 48 hours",
+            say(facts, f"{RULE_ID}.summary", hours=facts.settings.potassium_watch_hours),
             compose.detail(facts, evidence, actions, [], ["S-FDA-CN", "S-FDA-OH"]),
             refs,
             "S-FDA-CN",
