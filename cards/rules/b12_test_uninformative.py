@@ -15,6 +15,7 @@ from cards.facts import TestDraft
 from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "b12-test-uninformative"
@@ -52,21 +53,16 @@ def evaluate(facts: Facts) -> list[Card]:
     if last is not None and (b12_tests or ifab_tests):
         days = (facts.today - last.when).days
         tests = [*b12_tests, *ifab_tests]
-        actions = [
-            "Results drawn within 2 weeks of a B12 injection reflect the injection, not the "
-            "patient's stores.",
-        ]
+        actions = [say(facts, f"{RULE_ID}.action.injection")]
         if ifab_tests:
-            actions.append(
-                "Intrinsic factor antibody results are invalid within 2 weeks of an injection."
-            )
-        actions.append("If deficiency is genuinely in doubt, MMA is more useful.")
+            actions.append(say(facts, f"{RULE_ID}.action.ifab"))
+        actions.append(say(facts, f"{RULE_ID}.action.mma"))
         cards.append(
             _card(
                 facts,
                 tests,
-                f"This test will not be reliable: B12 injection given {days} days ago",
-                [f"Last injection: {last.describe()}"],
+                say(facts, f"{RULE_ID}.summary.injection", days=days),
+                [say(facts, f"{RULE_ID}.evidence.last_injection", dose=last.describe())],
                 actions,
                 ["S-MAYO-B12", "S-MAYO-IF"],
                 last.ref,
@@ -77,12 +73,11 @@ def evaluate(facts: Facts) -> list[Card]:
             _card(
                 facts,
                 list(b12_tests),
-                "Routine B12 levels on established replacement are not informative",
-                [f"B12 replacement since {fmt_date(start)}"],
+                say(facts, f"{RULE_ID}.summary.established"),
+                [say(facts, f"{RULE_ID}.evidence.replacement_since", date=fmt_date(start))],
                 [
-                    "On established therapy, routine B12 levels do not guide treatment: a normal "
-                    "level is expected and does not mean treatment can stop.",
-                    "If deficiency is genuinely in doubt, MMA is more useful.",
+                    say(facts, f"{RULE_ID}.action.established"),
+                    say(facts, f"{RULE_ID}.action.mma"),
                 ],
                 ["S-BNSSG", "S-MAYO-B12"],
                 start.isoformat(),
@@ -100,9 +95,9 @@ def _card(
     sources: list[str],
     anchor: str,
 ) -> Card:
-    lines = [f"Drafted test: {t.name}" for t in tests] + evidence
+    lines = [say(facts, f"{RULE_ID}.evidence.drafted_test", test=t.name) for t in tests] + evidence
     offers = [
-        compose.delete(f"Remove the draft {t.name}", t.ref, recommended=False)
+        compose.delete(say(facts, f"{RULE_ID}.label.remove", test=t.name), t.ref, recommended=False)
         for t in dict((t.ref, t) for t in tests).values()
         if t.ref
     ]

@@ -16,6 +16,7 @@ from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "haematologic-response"
@@ -57,18 +58,22 @@ def evaluate(facts: Facts) -> list[Card]:
     baseline_retic = next(
         (r for r in facts.baseline if r.analyte is Analyte.RETICULOCYTES_PCT), None
     )
-    evidence = [f"Parenteral B12 started on {fmt_date(start)} (today is day {day})"]
-    evidence += [f"Baseline: {r.describe()}" for r in facts.baseline]
+    evidence = [say(facts, f"{RULE_ID}.evidence.started", date=fmt_date(start), day=day)]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.baseline", result=r.describe()) for r in facts.baseline
+    ]
     refs = [r.ref for r in facts.baseline if r.ref]
-    blood_count = compose.spelling(facts, "full blood count", "complete blood count")
-    hct_word = compose.spelling(facts, "haematocrit", "hematocrit")
     offers = [
         compose.lab_test(facts, "blood_count", refs, recommended=True),
         compose.lab_test(facts, "reticulocytes", refs, recommended=True),
     ]
     actions = [
-        f"Measure {hct_word} and reticulocytes each day on days 5-7 and repeat regularly until "
-        f"the {hct_word} has recovered.",
+        say(
+            facts,
+            f"{RULE_ID}.action.measure",
+            first_day=s.response_first_day,
+            warning_day=s.response_warning_day,
+        ),
     ]
     if hct is None and retic is None:
         return [
@@ -77,13 +82,11 @@ def evaluate(facts: Facts) -> list[Card]:
                 RULE_ID,
                 TITLE,
                 Indicator.INFO,
-                f"Day {day} of B12 treatment for "
-                + compose.spelling(facts, "anaemia", "anemia")
-                + f": no {hct_word} or reticulocyte result yet",
+                say(facts, f"{RULE_ID}.summary.no_result", day=day),
                 compose.detail(
                     facts,
                     evidence,
-                    actions + [f"Order a {blood_count} and reticulocytes."],
+                    actions + [say(facts, f"{RULE_ID}.action.order")],
                     [],
                     ["S-FDA-CN"],
                 ),
@@ -106,20 +109,23 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     evidence += [hct.describe(), retic.describe()]
     if target is not None:
-        evidence.append(f"Reticulocytes below twice the lab's upper limit ({fmt_number(target)} %)")
+        evidence.append(
+            say(facts, f"{RULE_ID}.evidence.retic_below_target", target=fmt_number(target))
+        )
     refs += [r.ref for r in (hct, retic) if r.ref]
-    actions.append(
-        "The response looks poor: reconsider the diagnosis and look for coexisting iron or "
-        "folate deficiency, which can blunt the response."
-    )
+    actions.append(say(facts, f"{RULE_ID}.action.poor_response"))
     return [
         compose.card(
             facts,
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            f"Poor early response to B12 (Hct {fmt_number(hct.canonical)} %, reticulocytes "
-            f"{fmt_number(retic.canonical)} %): reassess",
+            say(
+                facts,
+                f"{RULE_ID}.summary.poor_response",
+                hct=fmt_number(hct.canonical),
+                retic=fmt_number(retic.canonical),
+            ),
             compose.detail(facts, evidence, actions, [], ["S-FDA-CN"]),
             refs,
             "S-FDA-CN",

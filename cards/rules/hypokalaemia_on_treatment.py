@@ -19,6 +19,7 @@ from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "hypokalaemia-on-treatment"
@@ -57,14 +58,14 @@ def _low_potassium(facts: Facts) -> tuple[LabResult, str] | None:
             return None
         if (facts.today - start).days > s.hypokalaemia_card_days:
             return None
-        return latest, f"Parenteral B12 started on {fmt_date(start)}"
+        return latest, say(facts, f"{RULE_ID}.evidence.started", date=fmt_date(start))
     if facts.hook is Hook.ORDER_SIGN and facts.first_parenteral_dose:
         since = facts.today - timedelta(days=s.hypokalaemia_baseline_days)
         latest = facts.latest(Analyte.POTASSIUM, since=since)
         if latest is None or latest.klass is not Klass.LOW:
             return None
         drafted = [d.describe() for d in facts.drafts if d.is_b12 and d.route.parenteral]
-        return latest, "Drafted first parenteral B12: " + "; ".join(drafted)
+        return latest, say(facts, f"{RULE_ID}.evidence.drafted", drafted="; ".join(drafted))
     return None
 
 
@@ -79,10 +80,7 @@ def evaluate(facts: Facts) -> list[Card]:
         and result.canonical < facts.settings.potassium_critical_below_mmol_l
     )
     value = fmt_number(result.canonical) if result.canonical is not None else result.value_text()
-    actions = [
-        "Consider potassium replacement per local protocol and repeat the measurement; "
-        "monitoring continues through the first 48 hours.",
-    ]
+    actions = [say(facts, f"{RULE_ID}.action.replace")]
     refs = [result.ref] if result.ref else []
     return [
         compose.card(
@@ -90,8 +88,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.CRITICAL if critical else Indicator.WARNING,
-            f"Potassium {value} mmol/L in the first days of B12 treatment: consider replacement "
-            "and repeat",
+            say(facts, f"{RULE_ID}.summary", value=value),
             compose.detail(facts, [result.describe(), context], actions, [], ["S-FDA-CN", "S-K"]),
             refs,
             "S-FDA-CN",

@@ -14,6 +14,7 @@ from cards.facts import Order
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "pernicious-anaemia-oral"
@@ -67,27 +68,39 @@ def evaluate(facts: Facts) -> list[Card]:
     flagged = _flagged(facts, current)
     if not flagged:
         return []
-    causes = [f"Pernicious anaemia evidence: {f.describe()}" for f in facts.pernicious_anaemia]
-    causes += [f"Gastrectomy: {f.describe()}" for f in facts.gastrectomy]
-    evidence = causes + [f"Current B12: {o.describe()}" for o in flagged]
-    evidence += [f"Neurological history: {f.describe()}" for f in facts.neuro_history]
+    causes = [
+        say(facts, f"{RULE_ID}.evidence.pernicious_anaemia", finding=f.describe())
+        for f in facts.pernicious_anaemia
+    ]
+    causes += [
+        say(facts, f"{RULE_ID}.evidence.gastrectomy", finding=f.describe())
+        for f in facts.gastrectomy
+    ]
+    evidence = causes + [
+        say(facts, f"{RULE_ID}.evidence.current_b12", order=o.describe()) for o in flagged
+    ]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.neuro_history", finding=f.describe())
+        for f in facts.neuro_history
+    ]
     chosen = compose.maintenance_regimen(facts)
     actions = [
-        f"Consider IM maintenance: {compose.regimen_words(facts, chosen)}",
-        "Therapy is lifelong. US labels describe oral therapy as not dependable in pernicious "
-        "anaemia and restrict nasal cyanocobalamin to maintenance without nervous-system "
-        "involvement.",
-        "UK guidance allows high-dose oral maintenance for selected adherent patients (a site "
-        "option).",
+        say(
+            facts, f"{RULE_ID}.action.im_maintenance", regimen=compose.regimen_words(facts, chosen)
+        ),
+        say(facts, f"{RULE_ID}.action.lifelong"),
+        say(facts, f"{RULE_ID}.action.uk_oral"),
     ]
     refs = [f.ref for f in (*facts.pernicious_anaemia, *facts.gastrectomy) if f.ref]
     refs += [o.ref for o in flagged if o.ref]
-    anaemia = compose.spelling(facts, "anaemia", "anemia")
-    cause = f"Pernicious {anaemia}" if facts.pernicious_anaemia else "Gastrectomy"
-    if all(o.route is Route.NASAL for o in flagged):
-        summary = f"{cause} with neurological history on nasal B12 only: consider IM"
+    if facts.pernicious_anaemia:
+        cause = say(facts, f"{RULE_ID}.cause.pernicious_anaemia")
     else:
-        summary = f"{cause} on oral B12 only: oral therapy is not dependable; consider IM"
+        cause = say(facts, f"{RULE_ID}.cause.gastrectomy")
+    if all(o.route is Route.NASAL for o in flagged):
+        summary = say(facts, f"{RULE_ID}.summary.nasal", cause=cause)
+    else:
+        summary = say(facts, f"{RULE_ID}.summary.oral", cause=cause)
     return [
         compose.card(
             facts,

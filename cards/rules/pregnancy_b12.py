@@ -14,6 +14,7 @@ from cards.labs import Klass
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "pregnancy-b12"
@@ -57,43 +58,45 @@ def evaluate(facts: Facts) -> list[Card]:
     branch = _branch(facts)
     if not branch:
         return []
-    anaemia = compose.spelling(facts, "anaemia", "anemia")
     refs = compose.b12_evidence_refs(facts)
     evidence: list[str] = []
     if branch in ("a", "b"):
-        evidence += [f"Pregnancy: {f}" for f in compose.pregnancy_lines(facts)]
+        evidence += [
+            say(facts, f"{RULE_ID}.evidence.pregnancy", finding=f)
+            for f in compose.pregnancy_lines(facts)
+        ]
     else:
-        evidence += [f"Breastfeeding: {f.describe()}" for f in facts.breastfeeding]
-        evidence += [f"Diet: {f.describe()}" for f in facts.vegan]
+        evidence += [
+            say(facts, f"{RULE_ID}.evidence.breastfeeding", finding=f.describe())
+            for f in facts.breastfeeding
+        ]
+        evidence += [
+            say(facts, f"{RULE_ID}.evidence.diet", finding=f.describe()) for f in facts.vegan
+        ]
     evidence += compose.b12_evidence(facts)
-    evidence += [f"B12 test drafted: {t.name}" for t in facts.drafted_tests("b12", "holotc")]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.test_drafted", test=t.name)
+        for t in facts.drafted_tests("b12", "holotc")
+    ]
     weeks = facts.settings.review_interval_weeks_pregnant
     if branch == "a":
         indicator = Indicator.WARNING
-        summary = (
-            "Pregnant with low B12 and no treatment: confirm if unclear, but do not delay treatment"
-        )
+        summary = say(facts, f"{RULE_ID}.summary.pregnant_untreated")
         actions = [
-            "Total B12 falls in pregnancy and can look deficient when stores are adequate; "
-            "confirm with holoTC or MMA when unclear, but do not delay treatment.",
-            f"If treating, review at about {weeks} weeks.",
+            say(facts, f"{RULE_ID}.action.pregnant_untreated.confirm"),
+            say(facts, f"{RULE_ID}.action.pregnant_untreated.review", weeks=weeks),
         ]
     elif branch == "b":
         indicator = Indicator.INFO
-        summary = "Pregnancy lowers total B12: interpret with care; holoTC or MMA confirm better"
+        summary = say(facts, f"{RULE_ID}.summary.pregnant_test")
         actions = [
-            "Total B12 falls in pregnancy and can look deficient when stores are adequate; "
-            "prefer holoTC, or confirm with MMA when the result is unclear.",
-            "Routine prenatal folic acid is not blocked when B12 is normal or treated.",
+            say(facts, f"{RULE_ID}.action.pregnant_test.prefer_holotc"),
+            say(facts, f"{RULE_ID}.action.pregnant_test.folic_acid"),
         ]
     else:
         indicator = Indicator.INFO
-        summary = "Breastfeeding with B12 deficiency or a vegan diet: the infant may be at risk"
-        actions = [
-            "Infants breastfed by mothers with B12 deficiency or a vegan diet are at risk of "
-            "deficiency: make sure the mother has a reliable B12 source and consider the "
-            "infant's B12 status (feeding, growth, development, " + anaemia + ").",
-        ]
+        summary = say(facts, f"{RULE_ID}.summary.breastfeeding")
+        actions = [say(facts, f"{RULE_ID}.action.breastfeeding")]
     offers = []
     first = facts.b12_first_line
     holotc = facts.holotc_used is not None or (
@@ -103,7 +106,7 @@ def evaluate(facts: Facts) -> list[Card]:
     grey = facts.b12_status is B12Status.INDETERMINATE and not facts.on_any_b12
     if branch in ("a", "b") and facts.mma is None and not holotc and not facts.drafted_tests("mma"):
         if grey:
-            actions.append("MMA is suggested on the indeterminate-B12 card.")
+            actions.append(say(facts, f"{RULE_ID}.action.mma_elsewhere"))
         else:
             offers.append(compose.lab_test(facts, "mma", refs))
     refs += [f.ref for f in (*facts.breastfeeding, *facts.vegan) if f.ref]
