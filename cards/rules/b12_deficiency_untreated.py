@@ -12,6 +12,7 @@ from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
 from cards.orders import POTASSIUM_TIMING
+from cards.wording import say
 
 
 RULE_ID = "b12-deficiency-untreated"
@@ -39,20 +40,14 @@ def evaluate(facts: Facts) -> list[Card]:
     chosen = compose.regimen(facts, "standard")
     refs = compose.b12_evidence_refs(facts)
     actions = [
-        f"Start {compose.regimen_words(facts, chosen)}",
-        "Look for the cause as local policy directs (for example intrinsic factor antibodies) "
-        "without delaying treatment.",
-        "Where the cause is dietary an oral regimen is an option; high-dose oral B12 "
-        "(1-2 mg daily) corrects the blood count about as well as IM (low-quality evidence). "
-        "Pernicious " + compose.spelling(facts, "anaemia", "anemia") + " needs parenteral therapy.",
+        say(facts, f"{RULE_ID}.action.start", regimen=compose.regimen_words(facts, chosen)),
+        say(facts, f"{RULE_ID}.action.cause"),
+        say(facts, f"{RULE_ID}.action.oral"),
     ]
     if facts.anaemia or facts.macrocytosis:
-        actions.append("Check potassium over the first 48 hours of treatment.")
-    caveats = [
-        "Treatment is lifelong when the cause cannot be reversed (pernicious "
-        + compose.spelling(facts, "anaemia", "anemia")
-        + ", gastrectomy, ileal resection).",
-    ]
+        hours = facts.settings.potassium_watch_hours
+        actions.append(say(facts, f"{RULE_ID}.action.potassium", hours=hours))
+    caveats = [say(facts, f"{RULE_ID}.caveat.lifelong")]
     offers = [compose.treatment(facts, "standard", refs)]
     if facts.anaemia or facts.macrocytosis:
         offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
@@ -62,7 +57,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            "Vitamin B12 deficiency with no B12 treatment on record: start replacement",
+            say(facts, f"{RULE_ID}.summary"),
             compose.detail(
                 facts,
                 compose.b12_evidence(facts),

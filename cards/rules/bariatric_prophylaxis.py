@@ -11,9 +11,11 @@ from cards import orders
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.facts import Order
+from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.settings import Profile
+from cards.wording import say
 
 
 RULE_ID = "bariatric-prophylaxis"
@@ -62,18 +64,19 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     chosen = regimen(facts)
     refs = [f.ref for f in facts.bariatric if f.ref]
-    evidence = [f"Bariatric surgery: {f.describe()}" for f in facts.bariatric]
+    evidence = [
+        say(facts, f"{RULE_ID}.evidence.surgery", finding=f.describe()) for f in facts.bariatric
+    ]
     multivitamins = [o for o in facts.orders if o.active and o.medication.b12_in_combination]
     evidence += [
-        f"A multivitamin is recorded ({o.describe()}); its B12 does not count as a supplement"
-        for o in multivitamins
+        say(facts, f"{RULE_ID}.evidence.multivitamin", order=o.describe()) for o in multivitamins
     ]
     if facts.b12_first_line is not None:
         evidence.append(facts.b12_first_line.describe())
+    least = fmt_number(facts.settings.bariatric_min_daily_ug)
     actions = [
-        f"Lifelong B12 is recommended after bariatric surgery: {chosen.words}. Alternatives: "
-        "350-1000 micrograms by mouth daily, or 1000 micrograms IM monthly.",
-        "Check B12 periodically.",
+        say(facts, f"{RULE_ID}.action.lifelong", regimen=chosen.words, least=least),
+        say(facts, f"{RULE_ID}.action.check"),
     ]
     return [
         compose.card(
@@ -81,7 +84,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.WARNING,
-            "Bariatric surgery on record and no B12 supplement: lifelong B12 is recommended",
+            say(facts, f"{RULE_ID}.summary"),
             compose.detail(facts, evidence, actions, [], ["S-AAFP17", "S-ASMBS"]),
             refs,
             "S-AAFP17",

@@ -11,10 +11,10 @@ from cards import compose
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.facts import Order
-from cards.labs import fmt_number
 from cards.medications import Recognised
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "folate-before-b12"
@@ -76,14 +76,16 @@ def _exempt(facts: Facts, drafts: list[Order]) -> str:
     return ""
 
 
-def _order_line(order: Order) -> str:
+def _order_line(facts: Facts, order: Order) -> str:
     how = order.medication.folic_acid
-    line = f"Folic acid order: {order.describe()}"
+    line = order.describe()
     if how is Recognised.TEXT:
-        return f"{line} (identified from the order text)"
+        return say(facts, f"{RULE_ID}.evidence.order_text", order=line)
     if how is Recognised.COMBINATION:
-        return f"{line} (folic acid inside a combination product)"
-    return f"{line} (recognised by {how.value if how else 'code'})"
+        return say(facts, f"{RULE_ID}.evidence.order_combination", order=line)
+    if how:
+        return say(facts, f"{RULE_ID}.evidence.order_recognised", order=line, how=how.value)
+    return say(facts, f"{RULE_ID}.evidence.order_code", order=line)
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -106,44 +108,33 @@ def evaluate(facts: Facts) -> list[Card]:
     else:
         return []
     refs = compose.b12_evidence_refs(facts)
-    evidence = [_order_line(d) for d in drafts] + compose.b12_evidence(facts)
+    evidence = [_order_line(facts, d) for d in drafts] + compose.b12_evidence(facts)
     for result in (facts.haemoglobin, facts.mcv):
         if result is not None and (facts.anaemia or facts.macrocytosis):
             evidence.append(result.describe())
-    threshold = fmt_number(0.1)
-    actions = [
-        f"Folic acid above about {threshold} mg/day can produce a "
-        + compose.spelling(facts, "haematological", "hematological")
-        + " response in B12 deficiency while neurological damage continues.",
-    ]
+    actions = [say(facts, f"{RULE_ID}.action.masking")]
     offers = [
-        compose.delete(f"Remove the draft {d.medication.name}", d.ref, recommended=True)
+        compose.delete(
+            say(facts, f"{RULE_ID}.label.remove_draft", medication=d.medication.name),
+            d.ref,
+            recommended=True,
+        )
         for d in drafts
         if d.ref and indicator is Indicator.CRITICAL
     ]
     if indicator is Indicator.CRITICAL:
-        summary = (
-            "Folic acid ordered while B12 deficiency is untreated: it can mask "
-            + compose.spelling(facts, "anaemia", "anemia")
-            + " as nerve damage progresses"
-        )
+        summary = say(facts, f"{RULE_ID}.summary.critical")
         kind = "neuro" if facts.neuro_findings else "standard"
         words = compose.regimen_words(facts, compose.regimen(facts, kind))
-        actions.append(
-            f"Start B12 first or together with folate: {words} If folate is low as well, folic "
-            "acid can be given alongside B12 once B12 treatment has begun."
-        )
+        actions.append(say(facts, f"{RULE_ID}.action.start_b12", regimen=words))
         offers.append(compose.treatment(facts, kind, refs))
     else:
-        summary = (
-            "Folic acid ordered and B12 deficiency not excluded: check B12 before or with "
-            "folic acid"
-        )
+        summary = say(facts, f"{RULE_ID}.summary.warning")
         if facts.b12_status is B12Status.UNKNOWN:
-            actions.append("Check B12 before starting folic acid, or start both together.")
+            actions.append(say(facts, f"{RULE_ID}.action.check_b12"))
             offers.append(compose.lab_test(facts, "b12", refs, recommended=True))
         else:
-            actions.append("B12 is indeterminate: measure MMA before or with folic acid.")
+            actions.append(say(facts, f"{RULE_ID}.action.measure_mma"))
             if not facts.drafted_tests("mma") and facts.mma is None:
                 offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
     caveats: list[str] = []  # the under-16 and unknown-age notes come from services.interact

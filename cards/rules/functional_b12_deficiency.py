@@ -13,6 +13,7 @@ from cards.facts import Marker
 from cards.labs import Klass
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "functional-b12-deficiency"
@@ -45,27 +46,28 @@ def evaluate(facts: Facts) -> list[Card]:
     explained = (not mma_raised or facts.mma_renal_confounded) and (
         not hcy_raised or facts.homocysteine_confounded
     )
-    markers = [
-        name for name, raised in (("MMA", mma_raised), ("homocysteine", hcy_raised)) if raised
-    ]
+    if mma_raised and hcy_raised:
+        summary = f"{RULE_ID}.summary.both"
+    elif mma_raised:
+        summary = f"{RULE_ID}.summary.mma"
+    else:
+        summary = f"{RULE_ID}.summary.homocysteine"
     evidence = [first.describe()]
     evidence += [r.describe() for r in (facts.mma, facts.homocysteine) if r is not None]
     present = []
     if facts.renal_flag and facts.egfr is not None:
-        present.append(f"renal impairment ({facts.egfr.describe()})")
+        present.append(say(facts, f"{RULE_ID}.confounder.renal", egfr=facts.egfr.describe()))
     if facts.folate_low and facts.folate is not None:
-        present.append(f"low folate ({facts.folate.describe()})")
+        folate = facts.folate.describe()
+        present.append(say(facts, f"{RULE_ID}.confounder.folate", folate=folate))
     if facts.methotrexate_active:
-        present.append("methotrexate")
+        present.append(say(facts, f"{RULE_ID}.confounder.methotrexate"))
     if present:
-        evidence.append("Confounders in the record: " + "; ".join(present))
+        confounders = "; ".join(present)
+        evidence.append(say(facts, f"{RULE_ID}.evidence.confounders", confounders=confounders))
     actions = [
-        "Consider causes of functional deficiency: nitrous oxide exposure, assay interference by "
-        "anti-intrinsic-factor antibodies (falsely normal B12), recent supplementation.",
-        "Renal impairment, hypovolaemia, bacterial overgrowth, thyroid disease and pregnancy "
-        "raise MMA; folate or B6 deficiency, renal impairment, methotrexate, nitrous oxide, "
-        "levodopa, theophylline, niacin and delayed sample separation raise homocysteine; "
-        "inherited methylmalonic acidaemia (E71.120) is a separate disease.",
+        say(facts, f"{RULE_ID}.action.causes"),
+        say(facts, f"{RULE_ID}.action.confounders"),
     ]
     refs = [r.ref for r in (first, facts.mma, facts.homocysteine) if r is not None and r.ref]
     offers = []
@@ -79,8 +81,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.INFO if explained else Indicator.WARNING,
-            f"Possible functional B12 deficiency: B12 {first.value_text()} is normal but "
-            f"{' and '.join(markers)} {'are' if len(markers) > 1 else 'is'} raised",
+            say(facts, summary, b12=first.value_text()),
             compose.detail(facts, evidence, actions, [], ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]),
             refs,
             "S-MAYO-MMA",

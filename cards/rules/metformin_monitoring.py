@@ -11,6 +11,7 @@ from cards.facts import Facts
 from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
+from cards.wording import say
 
 
 RULE_ID = "metformin-monitoring"
@@ -45,27 +46,25 @@ def evaluate(facts: Facts) -> list[Card]:
     evidence = []
     if exposure is not None:
         evidence.append(
-            f"Metformin ({', '.join(exposure.names)}) since {fmt_date(exposure.start)}, "
-            f"about {compose.months_text(months)}"
+            say(
+                facts,
+                f"{RULE_ID}.evidence.exposure",
+                names=", ".join(exposure.names),
+                since=fmt_date(exposure.start),
+                months=compose.months_text(months),
+            )
         )
-    evidence += [f"Metformin order drafted: {d.describe()}" for d in focused]
+    evidence += [say(facts, f"{RULE_ID}.evidence.drafted", order=d.describe()) for d in focused]
     evidence += compose.risk_evidence(facts)
     evidence.append(compose.no_recent_b12_line(facts))
     actions = [
-        "Check serum B12. B12 deficiency is a common adverse effect of metformin; the risk grows "
-        "with dose and duration.",
-        "Test when there is neuropathy or "
-        + compose.spelling(facts, "anaemia", "anemia")
-        + ", and consider periodic monitoring. Metformin can usually continue while B12 is "
-        "replaced.",
+        say(facts, f"{RULE_ID}.action.check"),
+        say(facts, f"{RULE_ID}.action.when"),
     ]
     if exposure is not None and months >= 1:
-        summary = (
-            f"On metformin {compose.months_text(months)} and no B12 result in the past year: "
-            "consider checking B12"
-        )
+        summary = say(facts, f"{RULE_ID}.summary.on_metformin", months=compose.months_text(months))
     else:
-        summary = "Metformin ordered and no B12 result in the past year: consider checking B12"
+        summary = say(facts, f"{RULE_ID}.summary.ordered")
     refs = [*(exposure.refs if exposure else ()), *(d.ref for d in focused)]
     refs += [f.ref for f in facts.neuro_findings if f.ref]
     return [

@@ -15,6 +15,7 @@ from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
+from cards.wording import say
 
 
 RULE_ID = "treatment-response-review"
@@ -53,16 +54,17 @@ def evaluate(facts: Facts) -> list[Card]:
     followup_since = start + timedelta(days=s.review_followup_min_days)
     if facts.latest(Analyte.HAEMOGLOBIN, Analyte.MCV, since=followup_since) is not None:
         return []
-    evidence = [f"B12 treatment started on {fmt_date(start)}, {elapsed // 7} weeks ago"]
-    evidence += [f"Baseline: {r.describe()}" for r in facts.baseline]
+    weeks_ago = elapsed // 7
+    started = fmt_date(start)
+    evidence = [say(facts, f"{RULE_ID}.evidence.started", started=started, weeks=weeks_ago)]
+    evidence += [
+        say(facts, f"{RULE_ID}.evidence.baseline", result=r.describe()) for r in facts.baseline
+    ]
     evidence += compose.b12_evidence(facts)[:1]
     refs = [r.ref for r in facts.baseline if r.ref]
-    blood_count = compose.spelling(facts, "full blood count", "complete blood count")
     actions = [
-        f"Review symptoms and check a {blood_count}: blood indices usually recover within about "
-        "2 months; nerve recovery is slower and may be incomplete.",
-        "If there is no improvement, reconsider the diagnosis, check adherence, and consider IM "
-        "instead of oral treatment. Repeat B12 levels are not useful on treatment.",
+        say(facts, f"{RULE_ID}.action.review"),
+        say(facts, f"{RULE_ID}.action.no_improvement"),
     ]
     return [
         compose.card(
@@ -70,8 +72,7 @@ def evaluate(facts: Facts) -> list[Card]:
             RULE_ID,
             TITLE,
             Indicator.INFO,
-            f"B12 treatment started {elapsed // 7} weeks ago and no follow-up blood count: "
-            "review the response",
+            say(facts, f"{RULE_ID}.summary", weeks=weeks_ago),
             compose.detail(facts, evidence, actions, [], ["S-NG239", "S-CKS", "S-FDA-CN"]),
             refs + [start.isoformat()],
             "S-NG239",
