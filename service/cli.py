@@ -180,13 +180,9 @@ def _rules(args: argparse.Namespace) -> int:
 def _wording(args: argparse.Namespace) -> int:
     """Print every message cards can carry, with its placeholders (docs/wording.md)."""
     from cards import wording
-    from cards.services import RULE_MODULES
     from cards.settings import Profile
 
-    namespaces = {key.split(".", 1)[0] for key in wording.MESSAGES}
-    pending = [m.RULE_ID for m in RULE_MODULES if m.RULE_ID not in namespaces]
-    profile = Profile(args.profile) if args.profile else None
-    sys.stdout.write(wording.catalogue(profile, pending))
+    sys.stdout.write(wording.catalogue(Profile(args.profile) if args.profile else None))
     return 0
 
 

@@ -16,7 +16,6 @@ its placeholders (`b12-cds wording`, `docs/wording.md`).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -130,11 +129,8 @@ def say(facts: Any, key: str, **values: Any) -> str:
     return render(facts.profile, key, **values)
 
 
-def catalogue(profile: Profile | None = None, pending: Iterable[str] = ()) -> str:
-    """Return every message in Markdown, per file, with its placeholders (both profiles, or one).
-
-    `pending` names the rules whose wording is still written in their module.
-    """
+def catalogue(profile: Profile | None = None) -> str:
+    """Return every message in Markdown, per file, with its placeholders (both profiles, or one)."""
     lines = [
         "# Card wording",
         "",
@@ -144,14 +140,6 @@ def catalogue(profile: Profile | None = None, pending: Iterable[str] = ()) -> st
         "a date, a regimen in words); `{% if %}` marks a branch.",
         "",
     ]
-    waiting = sorted(pending)
-    if waiting:
-        lines += [
-            "",
-            "Rules whose wording is still written in their module (issue 10, in progress): "
-            + ", ".join(f"`{rule}`" for rule in waiting)
-            + ".",
-        ]
     current = ""
     for key, message in MESSAGES.items():
         namespace = key.split(".", 1)[0]

@@ -1,8 +1,7 @@
 """Card wording is reviewed content: cards/wording/*.toml, rendered strictly, catalogued.
 
-Issue 10 moves every clinician-facing sentence out of the rule modules. A rule with a wording
-file is held to it (no prose left in its module, every message it names exists); the rules with
-none yet (PENDING) carry a strict xfail on the no-prose test, so the list cannot go stale.
+Every clinician-facing sentence of a rule lives in its wording file (issue 10): the module holds
+no prose, every message it names exists, and each profile's text reads in its own language.
 """
 
 from __future__ import annotations
@@ -24,13 +23,6 @@ from service.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "cards" / "rules"
-# Rule modules whose wording has not moved to cards/wording/ yet (issue 10, in progress): those
-# with no wording file. A rule with a file is held to all of it (no prose left in its module).
-PENDING = frozenset(
-    m.RULE_ID
-    for m in RULE_MODULES
-    if not any(key.startswith(m.RULE_ID + ".") for key in wording.MESSAGES)
-)
 CATALOGUE_ENTRIES = frozenset({"RULE_ID", "TITLE", "HOOKS", "TRIGGER", "INDICATOR", "SUGGESTS"})
 SHORT = 40  # an identifier, a key or a code; anything longer in a rule module is prose
 UK_ONLY = re.compile(r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|oesophag|full blood count")
@@ -65,27 +57,19 @@ def _prose(path: Path) -> list[str]:
     ]
 
 
-def _marks(rule_id: str) -> list[pytest.MarkDecorator]:
-    if rule_id in PENDING:
-        return [pytest.mark.xfail(reason="wording not moved yet (issue 10)", strict=True)]
-    return []
-
-
-@pytest.mark.parametrize(
-    "rule_id",
-    [pytest.param(m.RULE_ID, marks=_marks(m.RULE_ID)) for m in RULE_MODULES],
-)
+@pytest.mark.parametrize("rule_id", [m.RULE_ID for m in RULE_MODULES])
 def test_rule_module_holds_no_prose(rule_id):
     """A moved rule keeps logic only: no string literal that reads as a sentence."""
     assert [] == _prose(_module(rule_id))
 
 
-@pytest.mark.parametrize("rule_id", sorted({m.RULE_ID for m in RULE_MODULES} - PENDING))
-def test_every_message_a_moved_rule_names_exists(rule_id):
-    """The keys a rule module names (f"{RULE_ID}.summary", ...) are all in its wording file."""
+@pytest.mark.parametrize("rule_id", [m.RULE_ID for m in RULE_MODULES])
+def test_every_message_a_rule_names_exists(rule_id):
+    """Every rule has a wording file; the keys its module names (f"{RULE_ID}.summary", ...)
+    are all in it, and it holds no message the module does not use."""
     text = _module(rule_id).read_text(encoding="utf-8")
     keys = {f"{rule_id}.{k}" for k in re.findall(r'f"\{RULE_ID\}\.([a-z0-9_.]+)"', text)}
-    assert keys, "a moved rule names its messages"
+    assert keys, "a rule names its messages"
     assert keys <= set(wording.MESSAGES), sorted(keys - set(wording.MESSAGES))
     own = {k for k in wording.MESSAGES if k.startswith(rule_id + ".")}
     assert own <= keys, f"messages no code uses: {sorted(own - keys)}"
@@ -152,8 +136,6 @@ def test_docs_wording_md_is_the_generated_catalogue(capsys):
     assert expected == (ROOT / "docs" / "wording.md").read_text(encoding="utf-8"), (
         "run: b12-cds wording > docs/wording.md"
     )
-    for rule_id in PENDING:
-        assert f"`{rule_id}`" in expected  # still to move: named, not silently missing
 
 
 def test_one_profile_catalogue_shows_that_profile_only(capsys):
