@@ -1,0 +1,322 @@
+"""The values the rules read: `Facts`, frozen, and the records it is made of (clinical-rules §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from cards import labs
+from cards.labs import LabResult
+from cards.labs import fmt_date
+from cards.medications import B12Product
+from cards.medications import Medication
+from cards.medications import Route
+from cards.settings import Profile
+from cards.settings import Settings
+from cards.units import Analyte
+
+
+class Hook(StrEnum):
+    """The CDS Hooks this service answers."""
+
+    PATIENT_VIEW = "patient-view"
+    ORDER_SELECT = "order-select"
+    ORDER_SIGN = "order-sign"
+
+
+class B12Status(StrEnum):
+    """Refined B12 status (§6.2)."""
+
+    DEFICIENT = "deficient"
+    INDETERMINATE = "indeterminate"
+    NORMAL = "normal"
+    UNKNOWN = "unknown"
+
+
+class Marker(StrEnum):
+    """State of a functional marker (MMA, homocysteine)."""
+
+    RAISED = "raised"
+    NORMAL = "normal"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """What a hook request gives the rules: the resources, the drafts and the focus."""
+
+    patient_id: str
+    hook: Hook
+    resources: tuple[Mapping[str, Any], ...] = ()
+    draft_orders: tuple[Mapping[str, Any], ...] = ()
+    selections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A coded (or text-matched) Condition, Observation or Procedure used as evidence."""
+
+    ref: str
+    name: str
+    when: date | None
+    active: bool = True
+    provisional: bool = False
+    by_text: bool = False
+
+    def describe(self) -> str:
+        """Return the evidence line: name, date, and how sure the record is."""
+        parts = [self.name]
+        if self.when is not None:
+            parts.append(f"recorded {fmt_date(self.when)}")
+        if not self.active:
+            parts.append("no longer active")
+        if self.provisional:
+            parts.append("provisional")
+        if self.by_text:
+            parts.append("identified from the record text")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """One B12 dose from the dose history (§6.1)."""
+
+    when: date
+    product: B12Product
+    route: Route
+    ref: str
+    source: str = "administration"  # administration | statement | request event | completed request
+
+    def describe(self) -> str:
+        """Return the dose as card text: product, route, date and where the date comes from."""
+        route = "" if self.route is Route.UNKNOWN else f" {self.route.value}"
+        return f"{self.product.value}{route} on {fmt_date(self.when)} (from {self.source} record)"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A medication request, statement, administration or draft, with what it contains."""
+
+    ref: str
+    kind: str  # MedicationRequest | MedicationStatement | MedicationAdministration
+    medication: Medication
+    route: Route
+    active: bool
+    start: date | None
+    daily_mg: float | None
+    draft: bool = False
+    focus: bool = False
+    dose_text: str = ""
+    end: date | None = None  # end of supply or validity, when the record says
+    raw: Mapping[str, Any] | None = None  # the draft resource as sent (drafts only)
+
+    @property
+    def is_b12(self) -> bool:
+        """Return whether the order is B12 treatment (not an antidote or a multivitamin)."""
+        return self.medication.b12 is not None
+
+    def describe(self) -> str:
+        """Return the order as card text: name, dose, route."""
+        parts = [self.medication.name]
+        if self.dose_text:
+            parts.append(self.dose_text)
+        elif self.daily_mg is not None:
+            parts.append(f"{labs.fmt_number(self.daily_mg)} mg/day")
+        if self.route is not Route.UNKNOWN:
+            parts.append(self.route.value)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A run of records of one drug class (metformin, acid suppressants): how long, which drugs."""
+
+    start: date
+    months: float
+    names: tuple[str, ...]
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TestDraft:
+    """A drafted laboratory ServiceRequest."""
+
+    ref: str
+    test: str  # b12 | holotc | mma | homocysteine | potassium | ifab | blood_count | folate
+    focus: bool
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Every derived fact of §6.2 for one patient at time T."""
+
+    patient_id: str
+    hook: Hook
+    today: date
+    settings: Settings
+    age_years: int | None = None
+    sex: str = "unknown"
+    deceased: bool = False
+    pregnant: bool = False
+    pregnancy: tuple[Finding, ...] = ()
+    results: tuple[LabResult, ...] = ()
+    b12_first_line: LabResult | None = None
+    unusable_first_line: tuple[LabResult, ...] = ()
+    b12_status: B12Status = B12Status.UNKNOWN
+    b12_status_basis: str = ""
+    holotc_used: LabResult | None = None
+    mma: LabResult | None = None
+    homocysteine: LabResult | None = None
+    mma_state: Marker = Marker.NONE
+    homocysteine_state: Marker = Marker.NONE
+    egfr: LabResult | None = None
+    renal_flag: bool = False
+    mma_renal_confounded: bool = False
+    homocysteine_confounded: bool = False
+    deficiency_conditions: tuple[Finding, ...] = ()
+    pernicious_anaemia: tuple[Finding, ...] = ()
+    gastrectomy: tuple[Finding, ...] = ()
+    dietary_cause: bool = False
+    b12_deficient: bool = False
+    neuro_findings: tuple[Finding, ...] = ()
+    neuro_history: tuple[Finding, ...] = ()
+    haemoglobin: LabResult | None = None
+    mcv: LabResult | None = None
+    anaemia_conditions: tuple[Finding, ...] = ()
+    anaemia: bool = False
+    macrocytosis: bool = False
+    folate: LabResult | None = None
+    folate_low: bool = False
+    orders: tuple[Order, ...] = ()
+    drafts: tuple[Order, ...] = ()
+    test_drafts: tuple[TestDraft, ...] = ()
+    b12_doses: tuple[Dose, ...] = ()
+    on_parenteral_b12: bool = False
+    on_any_b12: bool = False
+    parenteral_drafted: bool = False
+    b12_drafted: bool = False
+    first_parenteral_dose: bool = False
+    therapy_start_date: date | None = None
+    any_therapy_start_date: date | None = None
+    anaemia_at_start: bool = False
+    baseline: tuple[LabResult, ...] = ()
+    deficient_at_start: bool = False
+    methotrexate_active: bool = False
+    pemetrexed_active: bool = False
+    unreadable_resources: int = 0
+    on_parenteral_b12_record: bool = False  # as on_parenteral_b12, ignoring draft orders
+    on_any_b12_record: bool = False  # as on_any_b12, ignoring draft orders
+    breastfeeding: tuple[Finding, ...] = ()
+    bariatric: tuple[Finding, ...] = ()
+    ileal_resection: tuple[Finding, ...] = ()
+    ileal_resection_cm: float | None = None
+    crohns_ileum: tuple[Finding, ...] = ()
+    vegan: tuple[Finding, ...] = ()
+    n2o_exposure: tuple[Finding, ...] = ()
+    optic_atrophy: tuple[Finding, ...] = ()
+    metformin: Exposure | None = None
+    acid_suppression: Exposure | None = None
+    b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
+    mma_recent: LabResult | None = None  # latest usable MMA within b12_recent_days
+    last_b12_request: Dose | None = None  # the latest B12 request, dated by its authoredOn
+
+    @property
+    def is_child(self) -> bool:
+        """Return whether the patient is under the adult age (NG239 scope: 16)."""
+        return self.age_years is not None and self.age_years < self.settings.age_min_adult
+
+    @property
+    def age_unknown(self) -> bool:
+        """Return whether no birth date was available."""
+        return self.age_years is None
+
+    @property
+    def profile(self) -> Profile:
+        """Return the site profile."""
+        return self.settings.profile
+
+    @property
+    def is_order_hook(self) -> bool:
+        """Return whether the hook is order-select or order-sign."""
+        return self.hook is not Hook.PATIENT_VIEW
+
+    def latest(self, *analytes: Analyte, since: date | None = None) -> LabResult | None:
+        """Return the current usable result of the analytes, optionally on or after a date."""
+        return labs.current(self.results, analytes, since=since)
+
+    def focused_drafts(self) -> tuple[Order, ...]:
+        """Return the medication drafts this hook is about (selections, or all for order-sign)."""
+        return tuple(d for d in self.drafts if d.focus)
+
+    def drafted_tests(self, *tests: str, focus_only: bool = False) -> tuple[TestDraft, ...]:
+        """Return drafted lab tests of the given kinds."""
+        return tuple(t for t in self.test_drafts if t.test in tests and (t.focus or not focus_only))
+
+    @property
+    def metformin_months(self) -> float:
+        """Return months of the current metformin run (0 when none, or only drafted)."""
+        return self.metformin.months if self.metformin is not None else 0.0
+
+    @property
+    def acid_suppressant_months(self) -> float:
+        """Return months of the current PPI/H2RA run (0 when none, or only drafted)."""
+        return self.acid_suppression.months if self.acid_suppression is not None else 0.0
+
+    @property
+    def lifelong_indication(self) -> tuple[Finding, ...]:
+        """Return the causes that make B12 lifelong (§6.2 `on_maintenance_regimen`)."""
+        return (
+            self.pernicious_anaemia
+            + self.gastrectomy
+            + self.bariatric
+            + self.ileal_resection
+            + self.deficiency_conditions
+        )
+
+    @property
+    def on_maintenance_regimen(self) -> bool:
+        """Return whether a lifelong regimen is running: a B12 dose in the maintenance history
+        window and a lifelong indication or an active B12 request (§6.2)."""
+        recent = any(
+            (self.today - d.when).days <= self.settings.maintenance_history_days
+            for d in self.b12_doses
+        )
+        return recent and bool(
+            self.lifelong_indication or any(o.is_b12 and o.active for o in self.orders)
+        )
+
+    def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
+        """Return (interval, grace) in days for the last dose's product (§7.17 table)."""
+        return maintenance_interval(dose, self.settings, bool(self.neuro_history))
+
+    def adult_view(self) -> Facts:
+        """Return these facts as the adult cards would see them at chart open (§7.19).
+
+        Used by `paediatric-specialist` to learn which adult-dose cards a child's record would
+        raise: the age is set to the adult minimum and draft orders do not count as treatment.
+        """
+        return replace(
+            self,
+            hook=Hook.PATIENT_VIEW,
+            age_years=max(self.age_years or 0, self.settings.age_min_adult),
+            on_parenteral_b12=self.on_parenteral_b12_record,
+            on_any_b12=self.on_any_b12_record,
+        )
+
+
+def maintenance_interval(dose: Dose, settings: Settings, neuro_history: bool) -> tuple[int, int]:
+    """Return (interval, grace) in days after a dose of this product (§7.17 table)."""
+    s = settings
+    if dose.route in (Route.ORAL, Route.NASAL):
+        return s.oral_b12_window_days, 0  # §6.2: oral/nasal doses count for 35 days
+    if s.profile is Profile.UK and dose.product is B12Product.HYDROXOCOBALAMIN:
+        # [V2] S-BNF: 2-monthly with neurological involvement, else 2-3-monthly; + 14 days grace
+        interval = s.maint_uk_hydroxo_neuro_days if neuro_history else s.maint_uk_hydroxo_days
+        return interval, s.maint_uk_hydroxo_grace_days
+    # cyanocobalamin, and every IM product in us: monthly + 7 days [V] S-FDA-OH
+    return s.maint_monthly_days, s.maint_monthly_grace_days
