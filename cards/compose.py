@@ -24,6 +24,7 @@ from cards.settings import Profile
 from cards.sources import source
 from cards.units import Analyte
 from cards.wording import MESSAGES
+from cards.wording import render
 from cards.wording import say
 
 
@@ -150,9 +151,8 @@ def maintenance_regimen(facts: Facts) -> orders.Regimen:
 def months_text(months: float) -> str:
     """Return an exposure length in words: "14 months", "3 years"."""
     if months >= 24:
-        return f"{int(months // 12)} years"
-    whole = int(months)
-    return f"{whole} month{'s' if whole != 1 else ''}"
+        return render(Profile.UK, "common.exposure.years", years=int(months // 12))
+    return render(Profile.UK, "common.exposure.months", months=int(months))
 
 
 def risk_evidence(facts: Facts) -> list[str]:
