@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,9 @@ from cards.model import deterministic_uuid
 from cards.settings import Profile
 from cards.sources import source
 from cards.units import Analyte
+from cards.wording import MESSAGES
+from cards.wording import render
+from cards.wording import say
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +71,7 @@ def regimen(facts: Facts, kind: str) -> orders.Regimen:
 
 def guideline(facts: Facts) -> str:
     """Return the sentence naming the guideline a regimen follows where guidelines differ (§8)."""
-    if facts.profile is Profile.US:
-        return "Regimen as in the FDA label and US practice (FDA label / AAFP)."
-    return "Regimen as in the BNF and NICE guidance (BNF / NICE NG239, CKS)."
+    return say(facts, "common.guideline")
 
 
 def regimen_words(facts: Facts, chosen: orders.Regimen) -> str:
@@ -81,11 +81,8 @@ def regimen_words(facts: Facts, chosen: orders.Regimen) -> str:
     cyanocobalamin-safety) name the treatment without a dose (§7.0 under-16 guard).
     """
     if facts.is_child:
-        return (
-            "B12 at a dose set with paediatric specialist advice (adult doses are not shown "
-            f"under {facts.settings.age_min_adult})."
-        )
-    return f"{chosen.words}. {guideline(facts)}"
+        return say(facts, "common.regimen.child", age=facts.settings.age_min_adult)
+    return say(facts, "common.regimen.adult", regimen=chosen.words, guideline=guideline(facts))
 
 
 def regimen_source(facts: Facts) -> str:
@@ -96,9 +93,14 @@ def regimen_source(facts: Facts) -> str:
 def treatment(facts: Facts, kind: str, reasons: Iterable[str], recommended: bool = True) -> Offer:
     """Return the B12 regimen suggestion for the profile."""
     chosen = regimen(facts, kind)
-    label = f"Order {chosen.words.split(',')[0]}"
     resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
-    return create(label[:1].upper() + label[1:], resource, recommended)
+    return create(_order_label(facts, chosen), resource, recommended)
+
+
+def _order_label(facts: Facts, chosen: orders.Regimen) -> str:
+    """Return the label of a regimen suggestion: "Order" and the regimen's first clause."""
+    label = say(facts, "common.suggestion.order", what=chosen.words.split(",")[0])
+    return label[:1].upper() + label[1:]
 
 
 def lab_test(
@@ -109,17 +111,22 @@ def lab_test(
     timing: dict[str, Any] | None = None,
 ) -> Offer:
     """Return a suggestion that orders a laboratory test from `order-codes.csv`."""
-    resource = orders.service_request(name, facts.patient_id, tuple(reasons), timing=timing)
-    return create(f"Order {orders.order_label(name)}", resource, recommended)
+    resource = orders.service_request(
+        name, facts.profile, facts.patient_id, tuple(reasons), timing=timing
+    )
+    label = say(facts, "common.suggestion.order", what=orders.order_label(name, facts.profile))
+    return create(label, resource, recommended)
 
 
 def referral(facts: Facts, name: str, urgent: bool, reasons: Iterable[str] = ()) -> Offer:
     """Return a referral suggestion (neurology 308474002, haematology 183567007)."""
     priority = "urgent" if urgent else "routine"
-    resource = orders.service_request(name, facts.patient_id, tuple(reasons), priority=priority)
-    label = orders.order_label(name)
+    resource = orders.service_request(
+        name, facts.profile, facts.patient_id, tuple(reasons), priority=priority
+    )
+    label = orders.order_label(name, facts.profile)
     if urgent and not label.lower().startswith("urgent"):
-        label = f"Urgent {label[0].lower()}{label[1:]}"
+        label = say(facts, "common.suggestion.urgent", what=f"{label[0].lower()}{label[1:]}")
     return create(label, resource, recommended=None)
 
 
@@ -131,8 +138,7 @@ def spelling(facts: Facts, uk: str, us: str) -> str:
 def offer_regimen(facts: Facts, chosen: orders.Regimen, reasons: Iterable[str]) -> Offer:
     """Return a suggestion that orders a named regimen template (supplements, maintenance)."""
     resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
-    label = f"Order {chosen.words.split(',')[0]}"
-    return create(label[:1].upper() + label[1:], resource, recommended=True)
+    return create(_order_label(facts, chosen), resource, recommended=True)
 
 
 def maintenance_regimen(facts: Facts) -> orders.Regimen:
@@ -145,17 +151,21 @@ def maintenance_regimen(facts: Facts) -> orders.Regimen:
 def months_text(months: float) -> str:
     """Return an exposure length in words: "14 months", "3 years"."""
     if months >= 24:
-        return f"{int(months // 12)} years"
-    whole = int(months)
-    return f"{whole} month{'s' if whole != 1 else ''}"
+        return render(Profile.UK, "common.exposure.years", years=int(months // 12))
+    return render(Profile.UK, "common.exposure.months", months=int(months))
 
 
 def risk_evidence(facts: Facts) -> list[str]:
     """Return evidence lines for neurological findings, anaemia and macrocytosis."""
-    lines = [f"Possible neurological finding: {f.describe()}" for f in facts.neuro_findings]
+    lines = [
+        say(facts, "common.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
+    ]
     if facts.anaemia and facts.haemoglobin is not None:
         lines.append(facts.haemoglobin.describe())
-    lines += [f"Condition: {f.describe()}" for f in facts.anaemia_conditions]
+    lines += [
+        say(facts, "common.evidence.condition", finding=f.describe())
+        for f in facts.anaemia_conditions
+    ]
     if facts.macrocytosis and facts.mcv is not None:
         lines.append(facts.mcv.describe())
     return lines
@@ -164,8 +174,12 @@ def risk_evidence(facts: Facts) -> list[str]:
 def no_recent_b12_line(facts: Facts) -> str:
     """Return the line saying there is no usable B12 result in the lookback (and the last one)."""
     older = facts.latest(Analyte.B12, Analyte.HOLOTC)
-    line = f"No B12 or holoTC result in the past {facts.settings.b12_recent_days} days"
-    return f"{line}; the last was {older.describe()}" if older is not None else line
+    return say(
+        facts,
+        "common.evidence.no_recent_b12",
+        days=facts.settings.b12_recent_days,
+        older=older.describe() if older is not None else "",
+    )
 
 
 def pregnancy_lines(facts: Facts) -> list[str]:
@@ -197,20 +211,34 @@ def b12_evidence(facts: Facts) -> list[str]:
                     and facts.mma.canonical > facts.settings.mma_strong_above_umol_l
                 )
                 limit = fmt_number(facts.settings.mma_strong_above_umol_l)
-                note = f"; above {limit} µmol/L strongly supports deficiency" if strong else ""
-                lines.append(f"{facts.mma.describe()}: {facts.b12_status_basis}{note}")
+                lines.append(
+                    say(
+                        facts,
+                        "common.evidence.mma",
+                        mma=facts.mma.describe(),
+                        basis=facts.b12_status_basis,
+                        strong=limit if strong else "",
+                    )
+                )
         elif facts.b12_status_basis.startswith(("probable", "deficiency not supported: homo")):
             if facts.homocysteine is not None:
-                lines.append(f"{facts.homocysteine.describe()}: {facts.b12_status_basis}")
+                lines.append(
+                    say(
+                        facts,
+                        "common.evidence.homocysteine",
+                        homocysteine=facts.homocysteine.describe(),
+                        basis=facts.b12_status_basis,
+                    )
+                )
     for unusable in facts.unusable_first_line:
         if first is None or unusable.when >= first.when:
-            lines.append(f"A {unusable.describe()}")
+            lines.append(say(facts, "common.evidence.unusable", result=unusable.describe()))
     for finding in facts.pernicious_anaemia:
-        lines.append(f"Pernicious anaemia: {finding.describe()}")
+        lines.append(say(facts, "common.evidence.pernicious_anaemia", finding=finding.describe()))
     for finding in facts.deficiency_conditions:
-        lines.append(f"Condition: {finding.describe()}")
+        lines.append(say(facts, "common.evidence.condition", finding=finding.describe()))
     if facts.b12_status is B12Status.UNKNOWN and not facts.unusable_first_line:
-        lines.append("No B12 or holoTC result in the past 12 months")
+        lines.append(say(facts, "common.evidence.no_b12_12_months"))
     return lines
 
 
@@ -234,53 +262,16 @@ def detail(
 ) -> str:
     """Return Markdown detail: the evidence used, what to do, caveats, sources.
 
-    The evidence is shown as recorded; the advice is written in the site's spelling (§8).
+    Every part is already in the site's wording (§8): the rules' and `common.toml`'s messages.
     """
-    parts = ["**Evidence**", *[f"- {line}" for line in evidence]]
+    parts = [say(facts, "common.detail.evidence"), *[f"- {line}" for line in evidence]]
     if actions:
-        parts += ["", "**What to do**", *[f"- {localise(facts, line)}" for line in actions]]
+        parts += ["", say(facts, "common.detail.actions"), *[f"- {line}" for line in actions]]
     if caveats:
-        parts += ["", *[localise(facts, line) for line in caveats]]
+        parts += ["", *caveats]
     cited = "; ".join(f"[{source(tag).label}]({source(tag).url})" for tag in sources)
-    parts += ["", f"Sources: {cited}. Decision support only: the clinician decides."]
+    parts += ["", say(facts, "common.detail.sources", cited=cited)]
     return "\n".join(parts)
-
-
-# UK to US card language (§8 `card_language`): spelling and the blood count's name.
-_US_WORDS = {
-    "anaemia": "anemia",
-    "anaemic": "anemic",
-    "haematology": "hematology",
-    "haematological": "hematological",
-    "haematologist": "hematologist",
-    "haemoglobin": "hemoglobin",
-    "haematocrit": "hematocrit",
-    "hypokalaemia": "hypokalemia",
-    "paediatric": "pediatric",
-    "paediatrics": "pediatrics",
-    "oesophagus": "esophagus",
-    "full blood count": "complete blood count",
-    "FBC": "CBC",
-}
-_US_PATTERN = re.compile(
-    r"\b(" + "|".join(sorted(map(re.escape, _US_WORDS), key=len, reverse=True)) + r")\b",
-    re.IGNORECASE,
-)
-
-
-def _us_word(match: re.Match[str]) -> str:
-    word = match.group(0)
-    us = _US_WORDS.get(word) or _US_WORDS.get(word.lower(), word)
-    if word.isupper() and len(word) > 1:
-        return us.upper()
-    return us[0].upper() + us[1:] if word[0].isupper() else us
-
-
-def localise(facts: Facts, text: str) -> str:
-    """Return card advice in the site's language: US spelling in the us profile."""
-    if facts.profile is not Profile.US:
-        return text
-    return _US_PATTERN.sub(_us_word, text)
 
 
 def card(
@@ -296,7 +287,8 @@ def card(
 ) -> Card:
     """Return a card with deterministic uuids for it and its suggestions."""
     uid = card_uuid(rule_id, facts.patient_id, [indicator.value, *evidence_refs])
-    summary, title = localise(facts, summary), localise(facts, title)
+    if f"common.title.{rule_id}" in MESSAGES:
+        title = say(facts, f"common.title.{rule_id}")
     reference = source(source_tag)
     suggestions = tuple(
         Suggestion(

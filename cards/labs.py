@@ -32,8 +32,10 @@ from cards.resources import codings
 from cards.resources import concept_name
 from cards.resources import has_unreadable_value
 from cards.resources import ref
+from cards.settings import Profile
 from cards.settings import Settings
 from cards.units import Analyte
+from cards.wording import render
 
 
 _UNREADABLE_NOTE = "could not be interpreted: the value is not a readable number"
@@ -59,24 +61,6 @@ _ANALYTE_SETS: tuple[tuple[Analyte, vs.ValueSet], ...] = (
     (Analyte.INTRINSIC_FACTOR_AB, vs.INTRINSIC_FACTOR_AB),
 )
 _RETIC_ABSOLUTE_LOINC = "14196-0"  # Reticulocytes [#/volume]: no conversion to % (§3)
-_NAMES = {
-    Analyte.B12: "B12",
-    Analyte.HOLOTC: "HoloTC",
-    Analyte.MMA: "MMA",
-    Analyte.MMA_URINE: "Urine MMA",
-    Analyte.HOMOCYSTEINE: "Homocysteine",
-    Analyte.FOLATE_SERUM: "Serum folate",
-    Analyte.FOLATE_RBC: "Red-cell folate",
-    Analyte.FOLATE_BLOOD: "Whole-blood folate",
-    Analyte.POTASSIUM: "Potassium",
-    Analyte.HAEMOGLOBIN: "Hb",
-    Analyte.HAEMATOCRIT: "Haematocrit",
-    Analyte.MCV: "MCV",
-    Analyte.RETICULOCYTES_PCT: "Reticulocytes",
-    Analyte.RETICULOCYTES_ABS: "Reticulocytes",
-    Analyte.EGFR: "eGFR",
-    Analyte.INTRINSIC_FACTOR_AB: "Intrinsic factor antibody",
-}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -135,6 +119,7 @@ class LabResult:
     canonical_label: str = ""  # the canonical unit as the site reads it (ng/L in uk)
     at: float = 0.0  # effective time of day as a timestamp, for same-day ordering (§4.1)
     unreadable_value: bool = False  # NaN, Infinity or out of range as sent (§11.3)
+    profile: Profile = Profile.UK  # the site's card language, for the test's name
 
     @property
     def usable(self) -> bool:
@@ -143,8 +128,8 @@ class LabResult:
 
     @property
     def name(self) -> str:
-        """Return the test's short name."""
-        return _NAMES[self.analyte]
+        """Return the test's short name in the site's wording (`cards/wording/common.toml`)."""
+        return render(self.profile, f"common.lab.{self.analyte.value}")
 
     def value_text(self) -> str:
         """Return the value as reported, then normalised: 95 pmol/L (= 129 pg/mL)."""
@@ -269,6 +254,7 @@ def _read_one(
         at=_instant(obs.effectiveDateTime),
         canonical_label=display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings),
         unreadable_value=unreadable_value,
+        profile=settings.profile,
     )
     identifiers = tuple(sorted(f"{i.system}|{i.value}" for i in obs.identifier or () if i.value))
     key = identifiers or (code, str(obs.effectiveDateTime or when))

@@ -1,7 +1,8 @@
 """Suggested orders: full FHIR R4 resources for `create` actions (clinical-rules §7.0).
 
 Regimen templates are data, one per row of the §7.0 template table, each with its status and
-source. ServiceRequest codes come from `order-codes.csv` (§2.6).
+source; their words and dosage texts, and the text of each order code, are in
+`cards/wording/orders.toml`. ServiceRequest codes come from `order-codes.csv` (§2.6).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cards import terminology as vs
+from cards.settings import Profile
+from cards.wording import MESSAGES
+from cards.wording import render
 
 
 _ROUTE_IM = {
@@ -65,7 +69,7 @@ class Regimen:
 
     name: str
     product: dict[str, Any]
-    words: str  # the regimen in words for card detail
+    words: str  # the regimen in words for card detail (cards/wording/orders.toml)
     phases: tuple[Phase, ...]
     source: str
 
@@ -83,11 +87,15 @@ def _bounds(value: int, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
 
 
+def _words(name: str, part: str = "words") -> str:
+    """Return a regimen's text from `cards/wording/orders.toml` (the same in both profiles)."""
+    return render(Profile.UK, f"orders.regimen.{name}.{part}")
+
+
 # US cyanocobalamin phases shared by the neuro and standard regimens [V2] S-US-DOSE.
-_US_DAILY_WEEK = _im(
-    "1000 mcg intramuscularly once daily for 7 days", 1000, "ug",
-    frequency=1, period=1, periodUnit="d", boundsDuration=_bounds(7, "d"),
-)  # fmt: skip
+def _us_daily_week(name: str) -> Phase:
+    return _im(_words(name, "phase1"), 1000, "ug",
+               frequency=1, period=1, periodUnit="d", boundsDuration=_bounds(7, "d"))  # fmt: skip
 
 
 def _us_weekly(weeks: int, text: str) -> Phase:
@@ -105,12 +113,11 @@ REGIMENS = {
         Regimen(  # [V2] S-BNF, S-CKS
             "MR-UK-NEURO",
             _HYDROXOCOBALAMIN,
-            "hydroxocobalamin 1 mg IM on alternate days until no further improvement, "
-            "then 1 mg IM every 2 months for life",
+            _words("MR-UK-NEURO"),
             (
-                _im("1 mg intramuscularly on alternate days until no further improvement", 1, "mg",
+                _im(_words("MR-UK-NEURO", "phase1"), 1, "mg",
                     frequency=1, period=2, periodUnit="d"),
-                _im("Then 1 mg intramuscularly every 2 months for life", 1, "mg",
+                _im(_words("MR-UK-NEURO", "phase2"), 1, "mg",
                     frequency=1, period=2, periodUnit="mo"),
             ),
             "S-BNF",
@@ -118,96 +125,94 @@ REGIMENS = {
         Regimen(  # [V2] S-BNF (2-3-monthly since Sep 2018)
             "MR-UK-STANDARD",
             _HYDROXOCOBALAMIN,
-            "hydroxocobalamin 1 mg IM three times a week for 2 weeks, then 1 mg IM every "
-            "2-3 months (lifelong if the cause cannot be reversed)",
+            _words("MR-UK-STANDARD"),
             (
-                _im("1 mg intramuscularly three times a week for 2 weeks", 1, "mg",
+                _im(_words("MR-UK-STANDARD", "phase1"), 1, "mg",
                     frequency=3, period=1, periodUnit="wk", boundsDuration=_bounds(2, "wk")),
-                _im("Then 1 mg intramuscularly every 2-3 months; lifelong if the cause cannot be "
-                    "reversed", 1, "mg", frequency=1, period=2, periodMax=3, periodUnit="mo"),
+                _im(_words("MR-UK-STANDARD", "phase2"), 1, "mg",
+                    frequency=1, period=2, periodMax=3, periodUnit="mo"),
             ),
             "S-BNF",
         ),
         Regimen(  # [V2] S-US-DOSE
             "MR-US-NEURO",
             _CYANOCOBALAMIN_INJECTION,
-            "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 8 weeks, then monthly "
-            "for life",
+            _words("MR-US-NEURO"),
             (
-                _US_DAILY_WEEK,
-                _us_weekly(8, "Then 1000 mcg intramuscularly once weekly for 8 weeks"),
-                _us_monthly("Then 1000 mcg intramuscularly once monthly for life"),
+                _us_daily_week("MR-US-NEURO"),
+                _us_weekly(8, _words("MR-US-NEURO", "phase2")),
+                _us_monthly(_words("MR-US-NEURO", "phase3")),
             ),
             "S-US-DOSE",
         ),
         Regimen(  # [V2] S-US-DOSE; the label's 100 mcg regimen [V] S-FDA-CN is an option
             "MR-US-STANDARD",
             _CYANOCOBALAMIN_INJECTION,
-            "cyanocobalamin 1000 mcg IM daily for 7 days, then weekly for 4-8 weeks, then monthly",
+            _words("MR-US-STANDARD"),
             (
-                _US_DAILY_WEEK,
-                _us_weekly(4, "Then 1000 mcg intramuscularly weekly for 4-8 weeks"),
-                _us_monthly("Then 1000 mcg intramuscularly once monthly"),
+                _us_daily_week("MR-US-STANDARD"),
+                _us_weekly(4, _words("MR-US-STANDARD", "phase2")),
+                _us_monthly(_words("MR-US-STANDARD", "phase3")),
             ),
             "S-US-DOSE",
         ),
         Regimen(  # [V2] S-CKS; text only: no verified code for a 50 microgram tablet
             "MR-UK-ORAL-DIET",
             {"text": "Cyanocobalamin 50 microgram tablets"},
-            "cyanocobalamin 50-150 micrograms by mouth daily (dietary cause)",
-            (_oral("50-150 micrograms by mouth once daily", 50, "ug"),),
+            _words("MR-UK-ORAL-DIET"),
+            (_oral(_words("MR-UK-ORAL-DIET", "phase1"), 50, "ug"),),
             "S-CKS",
         ),
         Regimen(  # [V2] S-BNF: maintenance every 2-3 months
             "MR-UK-MAINT",
             _HYDROXOCOBALAMIN,
-            "hydroxocobalamin 1 mg IM every 2-3 months",
-            (_im("1 mg intramuscularly every 2-3 months", 1, "mg",
+            _words("MR-UK-MAINT"),
+            (_im(_words("MR-UK-MAINT", "phase1"), 1, "mg",
                  frequency=1, period=2, periodMax=3, periodUnit="mo"),),
             "S-BNF",
         ),
         Regimen(  # [V2] S-BNF: every 2 months after neurological involvement
             "MR-UK-MAINT-NEURO",
             _HYDROXOCOBALAMIN,
-            "hydroxocobalamin 1 mg IM every 2 months",
-            (_im("1 mg intramuscularly every 2 months", 1, "mg",
+            _words("MR-UK-MAINT-NEURO"),
+            (_im(_words("MR-UK-MAINT-NEURO", "phase1"), 1, "mg",
                  frequency=1, period=2, periodUnit="mo"),),
             "S-BNF",
         ),
         Regimen(  # [V2] S-US-DOSE; monthly in the US label [V] S-FDA-OH
             "MR-US-MAINT",
             _CYANOCOBALAMIN_INJECTION,
-            "cyanocobalamin 1000 mcg IM once monthly",
-            (_us_monthly("1000 mcg intramuscularly once monthly"),),
+            _words("MR-US-MAINT"),
+            (_us_monthly(_words("MR-US-MAINT", "phase1")),),
             "S-US-DOSE",
         ),
         Regimen(  # [V2] S-VEGAN: 2000 micrograms once a week (`vegan_regimen` = weekly-2000)
             "MR-VEGAN",
             _CYANOCOBALAMIN_TABLET,
-            "cyanocobalamin 2000 micrograms (two 1000 microgram tablets) by mouth once a week",
-            (Phase("2000 micrograms (two tablets) by mouth once a week", 2000, "ug", _ROUTE_ORAL,
+            _words("MR-VEGAN"),
+            (Phase(_words("MR-VEGAN", "phase1"), 2000, "ug", _ROUTE_ORAL,
                    {"frequency": 1, "period": 1, "periodUnit": "wk"}),),
             "S-VEGAN",
         ),
         Regimen(  # [V2] S-VEGAN: at least 10 micrograms daily (`vegan_regimen` = daily-10)
             "MR-VEGAN-DAILY",
             {"text": "Vitamin B12 (cyanocobalamin) supplement, at least 10 micrograms"},
-            "a vitamin B12 supplement of at least 10 micrograms by mouth daily",
-            (_oral("At least 10 micrograms by mouth once daily", 10, "ug"),),
+            _words("MR-VEGAN-DAILY"),
+            (_oral(_words("MR-VEGAN-DAILY", "phase1"), 10, "ug"),),
             "S-VEGAN",
         ),
         Regimen(  # [U] seed figure, a site option only (`vegan_regimen` = seed)
             "MR-VEGAN-SEED",
             {"text": "Vitamin B12 (cyanocobalamin) supplement 250 micrograms"},
-            "cyanocobalamin 250-350 micrograms by mouth daily (site option, not guideline text)",
-            (_oral("250-350 micrograms by mouth once daily", 250, "ug"),),
+            _words("MR-VEGAN-SEED"),
+            (_oral(_words("MR-VEGAN-SEED", "phase1"), 250, "ug"),),
             "S-VEGAN",
         ),
         Regimen(  # [V2] S-AAFP17, S-ASMBS
             "MR-ORAL-1000",
             _CYANOCOBALAMIN_TABLET,
-            "cyanocobalamin 1000 micrograms by mouth once daily",
-            (_oral("1000 micrograms by mouth once daily", 1000, "ug"),),
+            _words("MR-ORAL-1000"),
+            (_oral(_words("MR-ORAL-1000", "phase1"), 1000, "ug"),),
             "S-AAFP17",
         ),
     )
@@ -277,26 +282,13 @@ def medication_request(
     return resource
 
 
-# Human text for each order code (the LOINC/SNOMED display is kept in the coding).
-_ORDER_TEXT = {
-    "b12": "Vitamin B12 (cobalamin), serum",
-    "holotc": "Holotranscobalamin (active B12), serum",
-    "mma": "Methylmalonic acid (MMA), serum",
-    "homocysteine": "Homocysteine, plasma",
-    "potassium": "Potassium, serum",
-    "blood_count": "Full blood count",
-    "reticulocytes": "Reticulocyte count",
-    "folate": "Folate, serum",
-    "neurology_referral": "Urgent referral to neurology",
-    "haematology_referral": "Referral to haematology",
-    "paediatric_referral": "Referral to paediatrics (site-configured code)",
-}
 # Potassium at about 24 h and 48 h (§7.0): two occurrences, one a day.
 POTASSIUM_TIMING = {"repeat": {"count": 2, "frequency": 1, "period": 1, "periodUnit": "d"}}
 
 
 def service_request(
     name: str,
+    profile: Profile,
     patient_id: str,
     reasons: Sequence[str] = (),
     priority: str = "routine",
@@ -312,7 +304,7 @@ def service_request(
         "subject": {"reference": f"Patient/{patient_id}"},
         "code": {
             "coding": [{"system": code.system, "code": code.code, "display": code.display}],
-            "text": _ORDER_TEXT.get(name, code.display),
+            "text": order_label(name, profile),
         },
     }
     if timing is not None:
@@ -322,6 +314,10 @@ def service_request(
     return resource
 
 
-def order_label(name: str) -> str:
-    """Return the human label of an order code."""
-    return _ORDER_TEXT.get(name, vs.ORDER_CODES[name].display)
+def order_label(name: str, profile: Profile) -> str:
+    """Return the human label of an order code in a profile's wording (`cards/wording/orders.toml`;
+    the LOINC/SNOMED display, kept in the coding, for a code without one)."""
+    key = f"orders.order.{name}"
+    if key in MESSAGES:
+        return render(profile, key)
+    return vs.ORDER_CODES[name].display

@@ -40,6 +40,7 @@ from cards.rules import potassium_monitoring
 from cards.rules import pregnancy_b12
 from cards.rules import treatment_response_review
 from cards.rules import vegan_diet_supplement
+from cards.wording import say
 
 
 Rule = Callable[[Facts], list[Card]]
@@ -174,11 +175,7 @@ class Service:
         ]
         cards = interact(cards, facts, paediatric=PAEDIATRIC in self.rule_ids)
         if partial:
-            note = (
-                "Some of the record was not available to this service (more pages of: "
-                + ", ".join(partial)
-                + "), so this advice may be based on incomplete data."
-            )
+            note = say(facts, "common.note.partial", missing=", ".join(partial))
             cards = [c.model_copy(update={"detail": f"{c.detail}\n\n{note}"}) for c in cards]
         return cards
 
@@ -272,21 +269,15 @@ def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[
     dropped: list[Card] = []
     for card in cards:
         if facts.is_child:
-            kept = _without_b12_treatment(
-                card, "Under 16: no adult B12 dose is suggested; seek paediatric specialist advice."
-            )
+            kept = _without_b12_treatment(card, say(facts, "common.note.child"))
             if kept is not card:
                 dropped.append(card)
             card = kept
         elif facts.age_unknown:
-            card = _without_b12_treatment(
-                card,
-                "Age unknown: confirm the patient is an adult before using this regimen; "
-                "no dose is suggested.",
-            )
+            card = _without_b12_treatment(card, say(facts, "common.note.age_unknown"))
         elif owner is not None and card is not owner and card.rule_id in TREATMENT_OWNERS:
             card = _without_b12_treatment(
-                card, f'The B12 regimen is suggested on the card "{owner.summary}".'
+                card, say(facts, "common.note.owner", summary=owner.summary)
             )
         guarded.append(card)
     if paediatric:
