@@ -17,7 +17,12 @@ from tests.acceptance.test_fixtures import _answer
 
 
 HYDROXOCOBALAMIN, CYANOCOBALAMIN_INJECTION = "317106", "309594"
-UK_WORDS = re.compile(r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|full blood count", re.I)
+UK_WORDS = re.compile(
+    r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|full blood count|aluminium|anaesth", re.I
+)
+US_WORDS = re.compile(
+    r"\banemi|\bhemat|\bhemoglobin|\bpediatric|hypokalemi|complete blood count|\baluminum", re.I
+)
 
 
 def _answers(scenario: dict[str, Any], profile: str) -> list[dict[str, Any]]:
@@ -60,6 +65,30 @@ def test_us_cards_are_written_in_us_english(scenario):
     """In us the advice says anemia, hematology, pediatric, complete blood count."""
     for card in _answers(scenario, "us"):
         assert not UK_WORDS.search(_advice(card)), (card["summary"], _advice(card))
+
+
+def _orders_words(card: dict[str, Any]) -> str:
+    """Return what a card's suggestions say: labels and the ServiceRequest texts (the order a
+    clinician signs); product names are the product's own."""
+    words = []
+    for suggestion in card.get("suggestions", []):
+        words.append(suggestion["label"])
+        resource = suggestion["actions"][0].get("resource") or {}
+        if resource.get("resourceType") == "ServiceRequest":
+            words.append(resource["code"].get("text", ""))
+    return "\n".join(words)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_suggestions_are_written_in_the_profiles_english(scenario):
+    """Labels and order texts follow the profile too: "Order complete blood count" and
+    "Referral to hematology" in us (issue 10: these kept the UK words before), the UK forms in
+    uk."""
+    for card in _answers(scenario, "us"):
+        assert not UK_WORDS.search(_orders_words(card)), _orders_words(card)
+    for card in _answers(scenario, "uk"):
+        assert not US_WORDS.search(_orders_words(card)), _orders_words(card)
+        assert not US_WORDS.search(_advice(card)), _advice(card)
 
 
 def test_both_profiles_suggest_their_own_regimen_for_the_same_patient():
