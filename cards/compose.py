@@ -130,11 +130,6 @@ def referral(facts: Facts, name: str, urgent: bool, reasons: Iterable[str] = ())
     return create(label, resource, recommended=None)
 
 
-def spelling(facts: Facts, uk: str, us: str) -> str:
-    """Return the word in the site's spelling (card language, §8)."""
-    return us if facts.profile is Profile.US else uk
-
-
 def offer_regimen(facts: Facts, chosen: orders.Regimen, reasons: Iterable[str]) -> Offer:
     """Return a suggestion that orders a named regimen template (supplements, maintenance)."""
     resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
