@@ -1,8 +1,9 @@
 """Suggested orders: full FHIR R4 resources for `create` actions (clinical-rules §7.0).
 
 Regimen templates are data, one per row of the §7.0 template table, each with its status and
-source; their words and dosage texts, and the text of each order code, are in
-`cards/wording/orders.toml`. ServiceRequest codes come from `order-codes.csv` (§2.6).
+source; their words and dosage texts, each product's text, the route text of an IM copy and
+the text of each order code are in `cards/wording/orders.toml`. ServiceRequest codes come
+from `order-codes.csv` (§2.6).
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ from cards.wording import MESSAGES
 from cards.wording import render
 
 
+def _product_text(name: str) -> str:
+    """Return a product's text from `cards/wording/orders.toml` (`[product.<name>]`, the same in
+    both profiles: each regimen, and so its product, belongs to one profile's templates)."""
+    return render(Profile.UK, f"orders.product.{name}")
+
+
+def _text_only(name: str) -> dict[str, Any]:
+    """Return a product known by its text only (no verified code)."""
+    return {"text": _product_text(name)}
+
+
 _ROUTE_IM = {
     "system": vs.SNOMED,
     "code": "78421000",
@@ -34,7 +46,7 @@ _HYDROXOCOBALAMIN = {  # RxNorm 317106 [V] FDA-NDC, S-NDC (display [V2])
             "display": "hydroxocobalamin 1 MG/ML Injectable Solution",
         }
     ],
-    "text": "Hydroxocobalamin 1 mg/1 mL solution for injection",
+    "text": _product_text("hydroxocobalamin_injection"),
 }
 _CYANOCOBALAMIN_INJECTION = {  # RxNorm 309594 [V] FDA-NDC, S-NDC (display [V2])
     "coding": [
@@ -44,11 +56,11 @@ _CYANOCOBALAMIN_INJECTION = {  # RxNorm 309594 [V] FDA-NDC, S-NDC (display [V2])
             "display": "vitamin B12 1 MG/ML Injectable Solution",
         }
     ],
-    "text": "Cyanocobalamin 1,000 mcg/mL injection",
+    "text": _product_text("cyanocobalamin_injection"),
 }
 _CYANOCOBALAMIN_TABLET = {  # RxNorm 309593 [V2] CDSH
     "coding": [{"system": vs.RXNORM, "code": "309593", "display": "Vitamin B 12 1 MG Oral Tablet"}],
-    "text": "Cyanocobalamin 1,000 mcg tablet",
+    "text": _product_text("cyanocobalamin_tablet"),
 }
 
 
@@ -158,7 +170,7 @@ REGIMENS = {
         ),
         Regimen(  # [V2] S-CKS; text only: no verified code for a 50 microgram tablet
             "MR-UK-ORAL-DIET",
-            {"text": "Cyanocobalamin 50 microgram tablets"},
+            _text_only("cyanocobalamin_50_tablet"),
             _words("MR-UK-ORAL-DIET"),
             (_oral(_words("MR-UK-ORAL-DIET", "phase1"), 50, "ug"),),
             "S-CKS",
@@ -196,14 +208,14 @@ REGIMENS = {
         ),
         Regimen(  # [V2] S-VEGAN: at least 10 micrograms daily (`vegan_regimen` = daily-10)
             "MR-VEGAN-DAILY",
-            {"text": "Vitamin B12 (cyanocobalamin) supplement, at least 10 micrograms"},
+            _text_only("supplement_10"),
             _words("MR-VEGAN-DAILY"),
             (_oral(_words("MR-VEGAN-DAILY", "phase1"), 10, "ug"),),
             "S-VEGAN",
         ),
         Regimen(  # [U] seed figure, a site option only (`vegan_regimen` = seed)
             "MR-VEGAN-SEED",
-            {"text": "Vitamin B12 (cyanocobalamin) supplement 250 micrograms"},
+            _text_only("supplement_250"),
             _words("MR-VEGAN-SEED"),
             (_oral(_words("MR-VEGAN-SEED", "phase1"), 250, "ug"),),
             "S-VEGAN",
@@ -219,11 +231,15 @@ REGIMENS = {
 }  # fmt: skip
 
 
-def with_route_im(draft: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
+def with_route_im(
+    draft: Mapping[str, Any], patient_id: str, profile: Profile = Profile.UK
+) -> dict[str, Any]:
     """Return a new draft copy of an order with every dosage route set to intramuscular.
 
     For `cyanocobalamin-safety` (a): the clinician's own product and dose, given IM instead of
-    IV (IM route SNOMED 78421000 [V] S-ROUTE). The copy has no id (the EHR assigns one).
+    IV (IM route SNOMED 78421000 [V] S-ROUTE). The copy has no id (the EHR assigns one). The
+    route's words are `orders.route.*` in `cards/wording/orders.toml`, shared by both profiles
+    (so the default profile gives the same text as the facts' own).
     """
     resource = copy.deepcopy(dict(draft))
     resource.pop("id", None)
@@ -236,10 +252,10 @@ def with_route_im(draft: Mapping[str, Any], patient_id: str) -> dict[str, Any]:
         dosages = [{}]
     for dosage in dosages:
         if isinstance(dosage, dict):
-            dosage["route"] = {"coding": [_ROUTE_IM], "text": "Intramuscular"}
+            dosage["route"] = {"coding": [_ROUTE_IM], "text": render(profile, "orders.route.im")}
             said = dosage.get("text")
             if isinstance(said, str):
-                dosage["text"] = _IV_WORDS.sub("intramuscularly", said)
+                dosage["text"] = _IV_WORDS.sub(render(profile, "orders.route.im_adverb"), said)
     resource["dosageInstruction"] = dosages
     return resource
 
