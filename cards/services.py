@@ -40,6 +40,9 @@ from cards.rules import potassium_monitoring
 from cards.rules import pregnancy_b12
 from cards.rules import treatment_response_review
 from cards.rules import vegan_diet_supplement
+from cards.settings import Profile
+from cards.wording import MESSAGES
+from cards.wording import render
 from cards.wording import say
 
 
@@ -113,9 +116,11 @@ class Service:
 
     id: str
     hook: Hook
-    title: str
-    description: str
     rule_ids: tuple[str, ...]
+    # Discovery title and description: `services.<id>.title|description` in
+    # cards/wording/services.toml; a text here only where the wording file cannot hold it.
+    title: str = ""
+    description: str = ""
 
     @property
     def prefetch(self) -> dict[str, str]:
@@ -134,15 +139,22 @@ class Service:
             "procedures": f"Procedure?patient={patient}",
         }
 
-    def discovery(self) -> dict[str, object]:
-        """Return this service's entry in the discovery response."""
+    def discovery(self, profile: Profile = Profile.UK) -> dict[str, object]:
+        """Return this service's entry in the discovery response, in a profile's wording."""
         return {
             "hook": self.hook.value,
             "id": self.id,
-            "title": self.title,
-            "description": self.description,
+            "title": self._said(profile, "title"),
+            "description": self._said(profile, "description"),
             "prefetch": self.prefetch,
         }
+
+    def _said(self, profile: Profile, part: str) -> str:
+        """Return the title or description from cards/wording/services.toml, else the field's."""
+        key = f"services.{self.id}.{part}"
+        if key in MESSAGES:
+            return render(profile, key)
+        return str(getattr(self, part))
 
     def relevant(self, facts: Facts) -> bool:
         """Return whether an order hook's focused drafts are anything this service checks.
@@ -188,34 +200,18 @@ def _rules_for(hook: Hook) -> tuple[str, ...]:
 SERVICES: Mapping[str, Service] = {
     s.id: s
     for s in (
-        Service(
-            "b12-patient-view",
-            Hook.PATIENT_VIEW,
-            "Vitamin B12 deficiency: status, treatment and monitoring",
-            "When a chart is opened: finds untreated or unconfirmed vitamin B12 deficiency "
-            "(above all with possible neurological involvement), asks for MMA when B12 is "
-            "indeterminate, monitors the start of treatment (potassium, blood count) and "
-            "maintenance, and flags at-risk patients (metformin, acid suppression, bariatric "
-            "surgery, ileal resection, vegan diet, pregnancy, nitrous oxide, children).",
-            _rules_for(Hook.PATIENT_VIEW),
-        ),
-        Service(
-            "b12-order-select",
-            Hook.ORDER_SELECT,
-            "Vitamin B12 checks on selected orders",
-            "Checks the selected draft orders: folic acid while B12 deficiency is untreated or "
-            "not excluded, nitrous oxide with B12 deficiency, oral B12 where IM is needed, "
-            "cyanocobalamin cautions, B12 tests that cannot inform, and B12 monitoring for "
-            "metformin and acid suppressants. Never suggests an adult dose for a child.",
-            _rules_for(Hook.ORDER_SELECT),
-        ),
+        Service("b12-patient-view", Hook.PATIENT_VIEW, _rules_for(Hook.PATIENT_VIEW)),
+        Service("b12-order-select", Hook.ORDER_SELECT, _rules_for(Hook.ORDER_SELECT)),
         Service(
             "b12-order-sign",
             Hook.ORDER_SIGN,
-            "Vitamin B12 checks before signing orders",
-            "Checks every draft order before signing, as order-select does, plus potassium "
-            "safety when a first course of parenteral B12 starts with anaemia.",
             _rules_for(Hook.ORDER_SIGN),
+            # Kept here, byte for byte: it says "anaemia" in both profiles, which a shared or
+            # `us` wording text may not (tests/unit/test_wording.py).
+            description=(
+                "Checks every draft order before signing, as order-select does, plus potassium "
+                "safety when a first course of parenteral B12 starts with anaemia."
+            ),
         ),
     )
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from cards.services import SERVICES
@@ -13,5 +14,7 @@ bp = Blueprint("discovery", __name__)
 
 @bp.get("/cds-services")
 def discovery() -> ResponseReturnValue:
-    """List the three B12 services with their code-filtered prefetch templates."""
-    return {"services": [service.discovery() for service in SERVICES.values()]}
+    """List the three B12 services with their code-filtered prefetch templates, titled and
+    described in the app's site profile (cards/wording/services.toml)."""
+    profile = current_app.extensions["b12cds.settings"].profile
+    return {"services": [service.discovery(profile) for service in SERVICES.values()]}
