@@ -1,8 +1,9 @@
 """The rule catalogue, generated from the code: what `b12-cds rules` prints and docs/rules.md holds.
 
-Everything here is read from the rule modules (id, title, hooks, trigger, indicator, suggestions,
-sources, the settings each reads), the services, the regimen templates and the settings with the
-source written beside each default in `cards/settings.py`. A test keeps docs/rules.md equal to
+Everything here is read from the rule modules (id, title, hooks, sources, the settings each
+reads), each rule's wording file (its `[catalogue]` table: trigger, indicator, suggestions), the
+services, the regimen templates and the settings with the source written beside each default in
+`cards/settings.py`. A test keeps docs/rules.md equal to
 `render(Settings())`, so the document cannot drift from the code.
 """
 
@@ -16,8 +17,13 @@ from types import ModuleType
 from cards import orders
 from cards.services import RULE_MODULES
 from cards.services import SERVICES
+from cards.settings import Profile
 from cards.settings import Settings
 from cards.sources import source
+from cards.wording import render as say_in
+
+
+CATALOGUE_TEXTS = ("trigger", "indicator", "suggests")
 
 
 _FIELD = re.compile(r"^\s+(\w+): [^=]+=\s*(.+?)\s*(?:#\s*(.*))?$")
@@ -48,14 +54,24 @@ def _services_of(rule_id: str) -> list[str]:
     return [s.id for s in SERVICES.values() if rule_id in s.rule_ids]
 
 
+def entry(rule_id: str, part: str, profile: Profile = Profile.UK) -> str:
+    """Return one catalogue text of a rule (`trigger`, `indicator` or `suggests`) from its
+    wording file's `[catalogue]` table, in a profile's wording (all are shared `text` today).
+
+    Raises:
+        KeyError: the rule's wording file has no such catalogue message.
+    """
+    return say_in(profile, f"{rule_id}.catalogue.{part}")
+
+
 def _rule(module: ModuleType, settings: Settings, notes: dict[str, str]) -> list[str]:
     lines = [
         f"## `{module.RULE_ID}`: {module.TITLE}",
         "",
         f"- **Services:** {', '.join(f'`{s}`' for s in _services_of(module.RULE_ID))}",
-        f"- **Trigger:** {module.TRIGGER}",
-        f"- **Indicator:** {module.INDICATOR}",
-        f"- **Suggestions:** {module.SUGGESTS}",
+        f"- **Trigger:** {entry(module.RULE_ID, 'trigger', settings.profile)}",
+        f"- **Indicator:** {entry(module.RULE_ID, 'indicator', settings.profile)}",
+        f"- **Suggestions:** {entry(module.RULE_ID, 'suggests', settings.profile)}",
         "- **Sources:** "
         + "; ".join(f"{tag} [{source(tag).label}]({source(tag).url})" for tag in module.SOURCES),
     ]

@@ -18,15 +18,6 @@ from cards.wording import say
 RULE_ID = "acid-suppression-monitoring"
 TITLE = "Long-term acid suppression and vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "A PPI or H2-receptor antagonist for more than `acid_suppression_min_months` (order hooks: "
-    "a focused PPI/H2RA draft), no usable B12/holoTC result in the lookback, not B12-deficient, "
-    "not on B12, and one more risk: age over `acid_suppression_older_age`, neurological "
-    "findings, anaemia, macrocytosis, metformin over `metformin_min_months`, vegan diet, "
-    "bariatric surgery, ileal resection or gastrectomy."
-)
-INDICATOR = "info."
-SUGGESTS = "A serum B12 test."
 SOURCES = ("S-AAFP17", "S-PDDI", "S-NG239")
 SETTINGS = (
     "acid_suppression_min_months",

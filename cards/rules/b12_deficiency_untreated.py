@@ -18,15 +18,6 @@ from cards.wording import say
 RULE_ID = "b12-deficiency-untreated"
 TITLE = "B12 deficiency with no B12 treatment on record"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "B12-deficient, no active neurological findings, no B12 treatment on record, 16 or over, "
-    "and maintenance-overdue not firing."
-)
-INDICATOR = "warning."
-SUGGESTS = (
-    "The profile's standard regimen (oral first line with `oral_first_non_neuro`), potassium "
-    "when anaemic or macrocytic."
-)
 SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-AAFP17", "S-COCH")
 SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 

@@ -18,15 +18,6 @@ from cards.wording import say
 RULE_ID = "b12-indeterminate-functional-tests"
 TITLE = "Indeterminate B12: functional test needed"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "B12 status indeterminate (no MMA or homocysteine settled it), not on B12, no MMA test "
-    "drafted. Order hooks: a focused B12/holoTC test draft."
-)
-INDICATOR = "info; warning with neurological findings."
-SUGGESTS = (
-    "MMA (recommended) unless an MMA result exists; homocysteine (optional). With an MMA "
-    "flagged possibly renal: clinical judgement, no new MMA."
-)
 SOURCES = ("S-NG239", "S-BSH", "S-NO-MMA", "S-AAFP17")
 SETTINGS = (
     "b12_deficient_below_pg_ml",

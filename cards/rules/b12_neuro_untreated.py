@@ -19,18 +19,6 @@ from cards.wording import say
 RULE_ID = "b12-neuro-untreated"
 TITLE = "B12 deficiency with possible neurological involvement, untreated"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "B12-deficient (result, holoTC/MMA refinement, pernicious anaemia or a deficiency "
-    "Condition) with active neurological findings, no parenteral B12, 16 or over, and "
-    "maintenance-overdue not firing. Order hooks: a focused oral, nasal or unknown-route B12 "
-    "draft."
-)
-INDICATOR = "critical."
-SUGGESTS = (
-    "The profile's neurological regimen (recommended), urgent neurology and haematology "
-    "referrals, potassium when anaemic or macrocytic, and in order hooks deleting the focused"
-    " oral/nasal draft (not recommended)."
-)
 SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-BSH")
 SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 

@@ -21,14 +21,6 @@ from cards.wording import say
 RULE_ID = "b12-test-uninformative"
 TITLE = "B12 test that cannot give a useful answer"
 HOOKS = ("order-select", "order-sign")
-TRIGGER = (
-    "A focused B12 or holoTC test draft with (a) a parenteral B12 dose within "
-    "`uninformative_injection_days`, or (b) established replacement (on B12, therapy started at "
-    "least `established_therapy_days` ago); (c) a focused intrinsic factor antibody test draft "
-    "within `uninformative_injection_days` of an injection. Cyanide antidotes never count."
-)
-INDICATOR = "info."
-SUGGESTS = "Delete the drafted test (not recommended: the clinician may have a reason)."
 SOURCES = ("S-MAYO-B12", "S-MAYO-IF", "S-BNSSG")
 SETTINGS = ("uninformative_injection_days", "established_therapy_days")
 

@@ -21,17 +21,6 @@ from cards.wording import say
 RULE_ID = "bariatric-prophylaxis"
 TITLE = "Bariatric surgery and lifelong vitamin B12"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "Bariatric surgery on record (Z98.84, O99.84*, SNOMED status or a completed procedure, "
-    "sleeve gastrectomy included), no B12 supplement (current parenteral B12, or an oral "
-    "single-ingredient B12 of at least `bariatric_min_daily_ug` a day or of unknown dose), not "
-    "B12-deficient, 16 or over."
-)
-INDICATOR = "warning."
-SUGGESTS = (
-    "Oral cyanocobalamin 1000 micrograms daily (`bariatric_regimen` = oral-1000), or the "
-    "profile's monthly-to-3-monthly IM maintenance regimen (im-monthly)."
-)
 SOURCES = ("S-AAFP17", "S-ASMBS")
 SETTINGS = ("bariatric_regimen", "bariatric_min_daily_ug")
 

@@ -23,17 +23,6 @@ from cards.wording import say
 RULE_ID = "cyanocobalamin-safety"
 TITLE = "Cyanocobalamin order cautions"
 HOOKS = ("order-select", "order-sign")
-TRIGGER = (
-    "A focused cyanocobalamin draft (hydroxocobalamin and cyanide antidotes excluded) with "
-    "(a) the IV route, (b) optic atrophy or Leber's disease on record, or (c) an injectable "
-    "product for a patient under `infant_max_age_years` or with the renal flag."
-)
-INDICATOR = "warning for (a) and (b); info for (c)."
-SUGGESTS = (
-    "(a) delete the IV draft and, for adults, create the same order given IM; (b) delete the "
-    "draft and, for adults in uk, create the hydroxocobalamin regimen (us: the detail names the "
-    "US hydroxocobalamin label regimen)."
-)
 SOURCES = ("S-FDA-CN", "S-FDA-OH")
 SETTINGS = ("infant_max_age_years", "egfr_renal_flag_below")
 

@@ -20,18 +20,6 @@ from cards.wording import say
 RULE_ID = "folate-before-b12"
 TITLE = "Folic acid ordered before B12 deficiency is treated or excluded"
 HOOKS = ("order-select", "order-sign")
-TRIGGER = (
-    "A focused folic acid draft (coded, an ingredient, a combination product or text; reduced"
-    " folates only by setting) while not on B12 and no B12 drafted in the same set: "
-    "B12-deficient (critical), or B12 unknown or indeterminate (warning, with the "
-    "methotrexate, pemetrexed and prenatal exemptions when there is no anaemia, macrocytosis "
-    "or neurological finding)."
-)
-INDICATOR = "critical for known deficiency; warning when deficiency is not excluded."
-SUGGESTS = (
-    "Critical: delete each offending draft (recommended) and the B12 regimen for adults. "
-    "Warning: a B12 test when unknown, MMA when indeterminate."
-)
 SOURCES = ("S-FDA-CN", "S-CKS", "S-BSH", "S-US-DOSE", "S-LC-FOL")
 SETTINGS = (
     "folate_min_daily_mg",

@@ -20,12 +20,6 @@ from cards.wording import say
 RULE_ID = "folate-low-b12-unknown"
 TITLE = "Low folate without a B12 result"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "A low serum, red-cell or whole-blood folate within `folate_days`, no usable B12/holoTC "
-    "within `folate_days` of it, not B12-deficient, not on B12, no B12 test drafted."
-)
-INDICATOR = "warning."
-SUGGESTS = "A serum B12 test (recommended) and MMA (optional)."
 SOURCES = ("S-CKS", "S-FDA-CN")
 SETTINGS = ("folate_days", "folate_serum_low_below_ng_ml", "folate_rbc_low_below_nmol_l")
 

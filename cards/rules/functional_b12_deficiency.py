@@ -19,12 +19,6 @@ from cards.wording import say
 RULE_ID = "functional-b12-deficiency"
 TITLE = "Possible functional B12 deficiency"
 HOOKS = ("patient-view",)
-TRIGGER = "A normal first-line B12/holoTC with a raised MMA or homocysteine, not on B12."
-INDICATOR = (
-    "warning; info when every raised marker is explained by a confounder present (renal flag,"
-    " low folate, methotrexate)."
-)
-SUGGESTS = "None by default."
 SOURCES = ("S-MAYO-MMA", "S-NO-MMA", "S-UMICH", "S-BSH")
 SETTINGS = (
     "mma_raised_above_umol_l",

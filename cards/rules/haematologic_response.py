@@ -22,15 +22,6 @@ from cards.wording import say
 RULE_ID = "haematologic-response"
 TITLE = "Early blood count response to B12"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "On parenteral B12, first course, anaemia at start, day `response_first_day` to "
-    "`response_last_day` of treatment and no haematocrit or reticulocyte result since the "
-    "start (info); or from day `response_warning_day` haematocrit below "
-    "`hct_response_below_pct` with reticulocytes below `retic_response_factor` times the "
-    "lab's upper limit or not above baseline (warning)."
-)
-INDICATOR = "info (no result yet); warning (poor response)."
-SUGGESTS = "A blood count and a reticulocyte count; the warning adds serum folate."
 SOURCES = ("S-FDA-CN",)
 SETTINGS = (
     "response_first_day",

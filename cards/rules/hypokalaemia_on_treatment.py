@@ -25,14 +25,6 @@ from cards.wording import say
 RULE_ID = "hypokalaemia-on-treatment"
 TITLE = "Low potassium early in B12 treatment"
 HOOKS = ("patient-view", "order-sign")
-TRIGGER = (
-    "The latest potassium is low and was taken within `hypokalaemia_window_hours` after the "
-    "start of a first parenteral course, within `hypokalaemia_card_days` of the start; or "
-    "order-sign of a first course with a low potassium in the `hypokalaemia_baseline_days` "
-    "before."
-)
-INDICATOR = "warning; critical below `potassium_critical_below_mmol_l` or lab flag LL."
-SUGGESTS = "A repeat potassium test (no replacement dose is suggested)."
 SOURCES = ("S-FDA-CN", "S-K")
 SETTINGS = (
     "potassium_low_below_mmol_l",

@@ -18,16 +18,6 @@ from cards.wording import say
 RULE_ID = "ileal-resection"
 TITLE = "Ileal resection and vitamin B12"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "Ileal resection on record (procedure or condition; Z90.49 only with ileal text), not "
-    "B12-deficient, not on parenteral B12. Length at least `ileal_resection_cm` (from the "
-    "site's `ileal_length_code` Observation): treatment branch, adults only. Length unknown: "
-    "monitoring branch when there is no usable B12 or MMA result in the lookback. Shorter: silent."
-)
-INDICATOR = "warning."
-SUGGESTS = (
-    "Treatment branch: the profile's IM maintenance regimen. Monitoring branch: serum B12 and MMA."
-)
 SOURCES = ("S-ILEUM",)
 SETTINGS = ("ileal_resection_cm", "ileal_length_code", "b12_recent_days")
 

@@ -22,24 +22,6 @@ from cards.wording import say
 RULE_ID = "maintenance-overdue"
 TITLE = "Vitamin B12 maintenance overdue"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "On a maintenance regimen (a B12 dose within `maintenance_history_days` and a lifelong "
-    "indication or an active B12 request), no B12 drafted, and the days since the last dose of "
-    "the current product exceed its interval plus grace (uk hydroxocobalamin "
-    "`maint_uk_hydroxo_neuro_days` with neurological history or `maint_uk_hydroxo_days`, plus "
-    "`maint_uk_hydroxo_grace_days`; cyanocobalamin and every IM product in us "
-    "`maint_monthly_days` + `maint_monthly_grace_days`; oral or nasal: no active order and the "
-    "last supply ended more than `maint_oral_supply_days` ago). Last dose from administrations, "
-    "statements or request events, else the latest request's authoredOn."
-)
-INDICATOR = (
-    "warning; critical with a neurological history and a lapse beyond the due date of more "
-    "than `maint_critical_lapse_days`."
-)
-SUGGESTS = (
-    "The maintenance template of the current product and profile (IM maintenance, or oral "
-    "cyanocobalamin 1000 micrograms daily for a lapsed oral regimen)."
-)
 SOURCES = ("S-BNF", "S-FDA-OH", "S-FDA-CN")
 SETTINGS = (
     "maintenance_history_days",

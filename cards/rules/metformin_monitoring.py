@@ -17,13 +17,6 @@ from cards.wording import say
 RULE_ID = "metformin-monitoring"
 TITLE = "Metformin and vitamin B12 monitoring"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "Metformin active or drafted (order hooks: a focused metformin draft), no usable B12/holoTC "
-    "result in the lookback, not B12-deficient, not on B12, and metformin for more than "
-    "`metformin_min_months` or neurological findings or anaemia."
-)
-INDICATOR = "info; warning with neurological findings or anaemia (at any duration)."
-SUGGESTS = "A serum B12 test."
 SOURCES = ("S-MHRA", "S-AAFP17", "S-ADA")
 SETTINGS = ("metformin_min_months", "b12_recent_days", "exposure_gap_days")
 

@@ -20,21 +20,6 @@ from cards.wording import say
 RULE_ID = "nitrous-oxide"
 TITLE = "Nitrous oxide and vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "Order hooks: a focused nitrous oxide draft (never nitric oxide, RxNorm 7442) with B12 "
-    "deficiency (critical), or an indeterminate B12, neurological findings or methotrexate "
-    "(warning). Patient-view: recorded nitrous oxide use (F18*, T59.0X*, 73891003 or text) with "
-    "neurological findings, anaemia or macrocytosis."
-)
-INDICATOR = (
-    "Drafted: critical when B12-deficient, else warning. Recreational: critical; warning when "
-    "already on parenteral B12."
-)
-SUGGESTS = (
-    "Drafted: delete the nitrous oxide draft (recommended when critical); a B12 test when B12 is "
-    "unknown, MMA when indeterminate. Recreational: homocysteine (recommended) and MMA, urgent "
-    "neurology referral, and the neurological B12 regimen for adults not on parenteral B12."
-)
 SOURCES = ("S-N2O", "S-NG239", "S-UMICH")
 SETTINGS: tuple[str, ...] = ()
 

@@ -30,21 +30,6 @@ from cards.wording import say
 RULE_ID = "paediatric-specialist"
 TITLE = "Under 16: paediatric specialist advice on vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "Under `age_min_adult` and any of: an adult-dose card would fire for the record as at chart "
-    "open (b12-neuro-untreated, b12-deficiency-untreated, bariatric-prophylaxis, "
-    "vegan-diet-supplement, pernicious-anaemia-oral, the treatment branch of ileal-resection); "
-    "another card in the response had its B12 regimen dropped by the under-16 guard; a B12 "
-    "product is drafted; B12 is indeterminate."
-)
-INDICATOR = (
-    "info; warning when it replaces a warning card or the dropped regimen of a critical card; "
-    "critical when it replaces b12-neuro-untreated."
-)
-SUGGESTS = (
-    "None by default; a referral ServiceRequest only when the site adds a `paediatric_referral` "
-    "row to its order-codes.csv (no code was sourced)."
-)
 SOURCES = ("S-NG239",)
 SETTINGS = ("age_min_adult",)
 

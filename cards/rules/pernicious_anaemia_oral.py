@@ -20,14 +20,6 @@ from cards.wording import say
 RULE_ID = "pernicious-anaemia-oral"
 TITLE = "Pernicious anaemia treated with oral or nasal B12 only"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "Pernicious anaemia (or positive intrinsic factor antibodies) or gastrectomy, and the only "
-    "current B12 (active, or drafted in order hooks) is oral, or nasal with a neurological "
-    "history; 16 or over; not when `allow_oral_in_PA` is on and the oral dose is at least "
-    "`allow_oral_min_daily_mg` a day. Order hooks: a focused oral/nasal B12 draft."
-)
-INDICATOR = "warning."
-SUGGESTS = "The profile's IM maintenance regimen (every 2 months after neurological involvement)."
 SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-US-DOSE", "S-BSH")
 SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg")
 

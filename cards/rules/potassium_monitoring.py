@@ -20,14 +20,6 @@ from cards.wording import say
 RULE_ID = "potassium-monitoring"
 TITLE = "Potassium monitoring at the start of parenteral B12"
 HOOKS = ("patient-view", "order-sign")
-TRIGGER = (
-    "Order-sign: a first parenteral course drafted (no parenteral dose in "
-    "`first_course_gap_days`) with anaemia or macrocytosis and no potassium test drafted. "
-    "Patient-view: the first dose of a first course given within `potassium_watch_hours`, "
-    "anaemia at start, no potassium result since."
-)
-INDICATOR = "warning."
-SUGGESTS = "Potassium at about 24 h and 48 h (recommended)."
 SOURCES = ("S-FDA-CN", "S-FDA-OH")
 SETTINGS = ("potassium_watch_hours", "first_course_gap_days", "blood_count_days")
 

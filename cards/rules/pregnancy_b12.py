@@ -20,17 +20,6 @@ from cards.wording import say
 RULE_ID = "pregnancy-b12"
 TITLE = "Vitamin B12 in pregnancy and breastfeeding"
 HOOKS = ("patient-view", "order-select", "order-sign")
-TRIGGER = (
-    "(a) Pregnant (a pregnancy Condition within `pregnancy_max_weeks`), B12-deficient and not on "
-    "B12; else (b) pregnant with a total-B12 test drafted or a deficient or indeterminate "
-    "total-B12 result; (c) breastfeeding with B12 deficiency or a vegan diet. Order hooks: a "
-    "focused B12/holoTC test draft. One card per patient: the first branch that holds."
-)
-INDICATOR = "warning for (a); info for (b) and (c)."
-SUGGESTS = (
-    "(a), (b): MMA (optional) when no MMA or holoTC result exists. The treatment suggestion "
-    "stays with the deficiency cards."
-)
 SOURCES = ("S-BNSSG", "S-NG239")
 SETTINGS = ("pregnancy_max_weeks", "review_interval_weeks_pregnant")
 

@@ -21,14 +21,6 @@ from cards.wording import say
 RULE_ID = "treatment-response-review"
 TITLE = "Review of the response to B12 treatment"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "On B12 for a deficiency (deficient or anaemic at start), at least the review interval "
-    "since the start (`review_interval_weeks_uk`, `review_interval_weeks_us`, "
-    "`review_interval_weeks_pregnant` in pregnancy) and within `review_max_days`, no Hb or "
-    "MCV from `review_followup_min_days` after the start."
-)
-INDICATOR = "info."
-SUGGESTS = "A blood count (never a repeat B12 level)."
 SOURCES = ("S-NG239", "S-CKS", "S-FDA-CN")
 SETTINGS = (
     "review_interval_weeks_uk",

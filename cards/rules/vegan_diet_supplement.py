@@ -19,15 +19,6 @@ from cards.wording import say
 RULE_ID = "vegan-diet-supplement"
 TITLE = "Vegan or vegetarian diet and vitamin B12"
 HOOKS = ("patient-view",)
-TRIGGER = (
-    "A vegan or vegetarian diet on record (codes, or text not negated), no B12-containing "
-    "product on any list (a multivitamin with B12 counts), not B12-deficient, 16 or over."
-)
-INDICATOR = "info."
-SUGGESTS = (
-    "Oral cyanocobalamin by `vegan_regimen`: weekly-2000 (2000 micrograms weekly), daily-10 "
-    "(at least 10 micrograms daily) or seed (250-350 micrograms daily, [U] site option)."
-)
 SOURCES = ("S-VEGAN", "S-CKS")
 SETTINGS = ("vegan_regimen",)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cards.catalogue import CATALOGUE_TEXTS
+from cards.catalogue import entry
 from cards.catalogue import render
 from cards.catalogue import setting_notes
 from cards.services import RULE_MODULES
@@ -41,13 +43,18 @@ def test_every_contract_rule_id_has_a_module():
 
 @pytest.mark.parametrize("module", RULE_MODULES, ids=lambda m: m.RULE_ID)
 def test_rule_module_describes_itself(module):
-    """Each rule names its hooks, trigger, indicator, suggestions, sources and settings."""
+    """Each rule names its hooks, sources and settings; its wording file's `[catalogue]` table
+    gives its trigger, indicator and suggestions."""
     assert set(module.HOOKS) <= HOOK_NAMES and module.HOOKS
-    for text in (module.TITLE, module.TRIGGER, module.INDICATOR, module.SUGGESTS):
-        assert isinstance(text, str) and len(text) > 3
+    assert isinstance(module.TITLE, str) and len(module.TITLE) > 3
+    for part in CATALOGUE_TEXTS:
+        assert not hasattr(module, part.upper()), f"{part} lives in the wording file now"
+        for profile in Profile:
+            assert len(entry(module.RULE_ID, part, profile)) > 3
     assert module.SOURCES and set(module.SOURCES) <= set(SOURCES)
     assert set(module.SETTINGS) <= {f.name for f in fields(Settings)}
-    for name in re.findall(r"`([a-z0-9_]+)`", module.TRIGGER + module.INDICATOR):
+    named = entry(module.RULE_ID, "trigger") + entry(module.RULE_ID, "indicator")
+    for name in re.findall(r"`([a-z0-9_]+)`", named):
         assert name in {f.name for f in fields(Settings)}, name
 
 

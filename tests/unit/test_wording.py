@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import jinja2
 import pytest
 
 from cards import wording
+from cards.catalogue import CATALOGUE_TEXTS
 from cards.services import RULE_MODULES
 from cards.settings import Profile
+from cards.settings import Settings
 from cards.wording import WordingError
 from service.cli import main
 
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "cards" / "rules"
-CATALOGUE_ENTRIES = frozenset({"RULE_ID", "TITLE", "HOOKS", "TRIGGER", "INDICATOR", "SUGGESTS"})
+CATALOGUE_ENTRIES = frozenset({"RULE_ID", "TITLE", "HOOKS"})
 SHORT = 40  # an identifier, a key or a code; anything longer in a rule module is prose
 UK_ONLY = re.compile(
     r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|oesophag|full blood count"
@@ -33,6 +36,25 @@ US_ONLY = re.compile(
     r"|\baluminum|\banesth|hypovolem|acidem|unrecogniz"
 )
 
+# Names in code (rule ids, settings, the order-code row a site may add in
+# cards/valuesets/order-codes.csv), which the catalogue texts quote and no profile respells:
+# `hypokalaemia_window_hours` is a setting, not UK English. Only whole names are skipped.
+ORDER_CODE_NAMES = ("paediatric_referral",)
+IDENTIFIERS = re.compile(
+    r"(?<![\w-])("
+    + "|".join(
+        re.escape(n)
+        for n in sorted(
+            [m.RULE_ID for m in RULE_MODULES]
+            + [f.name for f in fields(Settings)]
+            + list(ORDER_CODE_NAMES),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r")(?![\w-])"
+)
+
 
 def _module(rule_id: str) -> Path:
     return RULES / (rule_id.replace("-", "_") + ".py")
@@ -40,7 +62,7 @@ def _module(rule_id: str) -> Path:
 
 def _prose(path: Path) -> list[str]:
     """Return the string literals of a module longer than SHORT, outside docstrings and the
-    catalogue entries (RULE_ID, TITLE, TRIGGER, ...)."""
+    catalogue entries (RULE_ID, TITLE, HOOKS)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip: set[int] = set()
     for node in ast.walk(tree):
@@ -71,25 +93,49 @@ def test_rule_module_holds_no_prose(rule_id):
 @pytest.mark.parametrize("rule_id", [m.RULE_ID for m in RULE_MODULES])
 def test_every_message_a_rule_names_exists(rule_id):
     """Every rule has a wording file; the keys its module names (f"{RULE_ID}.summary", ...)
-    are all in it, and it holds no message the module does not use."""
+    are all in it, and it holds no message the module does not use (its `catalogue.*`
+    messages are used by cards/catalogue.py, see the next test)."""
     text = _module(rule_id).read_text(encoding="utf-8")
     keys = {f"{rule_id}.{k}" for k in re.findall(r'f"\{RULE_ID\}\.([a-z0-9_.]+)"', text)}
     assert keys, "a rule names its messages"
     assert keys <= set(wording.MESSAGES), sorted(keys - set(wording.MESSAGES))
     own = {k for k in wording.MESSAGES if k.startswith(rule_id + ".")}
-    assert own <= keys, f"messages no code uses: {sorted(own - keys)}"
+    catalogue = {f"{rule_id}.catalogue.{part}" for part in CATALOGUE_TEXTS}
+    assert own - catalogue <= keys, f"messages no code uses: {sorted(own - catalogue - keys)}"
+
+
+@pytest.mark.parametrize("rule_id", [m.RULE_ID for m in RULE_MODULES])
+def test_every_rule_has_its_three_catalogue_messages(rule_id):
+    """The wording file holds the rule's catalogue entry (`[catalogue]`: trigger, indicator,
+    suggests; docs/rules.md prints them), plain text with no placeholders, and no other
+    `catalogue.*` message; the module no longer holds them."""
+    own = {k for k in wording.MESSAGES if k.startswith(f"{rule_id}.catalogue.")}
+    assert own == {f"{rule_id}.catalogue.{part}" for part in CATALOGUE_TEXTS}
+    for key in own:
+        assert wording.MESSAGES[key].placeholders == (), key
+    text = _module(rule_id).read_text(encoding="utf-8")
+    assert not re.search(r"^(TRIGGER|INDICATOR|SUGGESTS)\b", text, re.MULTILINE)
 
 
 @pytest.mark.parametrize("key", sorted(wording.MESSAGES))
 def test_each_profile_reads_in_its_own_language(key):
     """A shared text has neither UK-only nor US-only words (nothing localises it afterwards);
-    a `uk` text has no US-only word and a `us` text no UK-only word."""
+    a `uk` text has no US-only word and a `us` text no UK-only word. A rule id or setting name
+    quoted whole (`hypokalaemia_window_hours`) is code, not English, and is not checked."""
     message = wording.MESSAGES[key]
-    uk, us = message.source[Profile.UK], message.source[Profile.US]
+    uk, us = (IDENTIFIERS.sub("<name>", message.source[p]) for p in (Profile.UK, Profile.US))
     assert not UK_ONLY.search(us.lower()), us
     assert not US_ONLY.search(uk.lower()), uk
     if message.shared:
         assert not UK_ONLY.search(uk.lower()), f"{key}: give `uk` and `us` their own wording"
+
+
+def test_a_name_in_code_is_skipped_but_the_words_beside_it_are_not():
+    assert "`<name>` and <name>" == IDENTIFIERS.sub(
+        "<name>", "`hypokalaemia_window_hours` and pernicious-anaemia-oral"
+    )
+    assert "pernicious anaemia" == IDENTIFIERS.sub("<name>", "pernicious anaemia")
+    assert "hypokalaemia_window_hours_x" == IDENTIFIERS.sub("<name>", "hypokalaemia_window_hours_x")
 
 
 @pytest.mark.parametrize("key", sorted(wording.MESSAGES))
