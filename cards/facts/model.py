@@ -37,6 +37,19 @@ class B12Status(StrEnum):
     UNKNOWN = "unknown"
 
 
+class StatusBasis(StrEnum):
+    """What decided the refined B12 status (§6.2); words: common.evidence_parts.b12_status."""
+
+    NO_RESULT = "no_result"
+    FIRST_LINE = "first_line"
+    HOLOTC_LOW = "holotc_low"
+    HOLOTC_NORMAL = "holotc_normal"
+    MMA_RAISED = "mma_raised"
+    MMA_NORMAL = "mma_normal"
+    HOMOCYSTEINE_RAISED = "homocysteine_raised"
+    HOMOCYSTEINE_NORMAL = "homocysteine_normal"
+
+
 class Marker(StrEnum):
     """State of a functional marker (MMA, homocysteine)."""
 
@@ -168,7 +181,8 @@ class Facts:
     b12_first_line: LabResult | None = None
     unusable_first_line: tuple[LabResult, ...] = ()
     b12_status: B12Status = B12Status.UNKNOWN
-    b12_status_basis: str = ""
+    b12_status_basis: str = ""  # for display; logic reads b12_status_reason
+    b12_status_reason: StatusBasis | None = None
     holotc_used: LabResult | None = None
     mma: LabResult | None = None
     homocysteine: LabResult | None = None
