@@ -153,7 +153,7 @@ def _positive_ifab(
     results: Sequence[LabResult], parenteral: Sequence[date], settings: Settings
 ) -> tuple[Finding, ...]:
     return tuple(
-        Finding(r.ref, _ifab_name(r, settings), r.when)
+        Finding(r.ref, _ifab_name(r, settings), r.when, profile=settings.profile)
         for r in results
         if r.analyte is Analyte.INTRINSIC_FACTOR_AB
         and r.klass is Klass.POSITIVE
