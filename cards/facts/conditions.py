@@ -21,6 +21,7 @@ from cards.resources import status_code
 from cards.resources import texts
 from cards.settings import Profile
 from cards.settings import Settings
+from cards.wording import render
 
 
 _ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
@@ -95,7 +96,7 @@ def _finding(cond: _Condition, profile: Profile, by_text: bool = False) -> Findi
     model = cond.model
     return Finding(
         ref=ref(model),
-        name=concept_name(model.code) or "condition",
+        name=concept_name(model.code) or render(profile, "common.evidence_parts.unnamed_condition"),
         when=cond.when,
         active=cond.active,
         provisional=cond.provisional,
