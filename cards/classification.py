@@ -19,6 +19,7 @@ from cards.resources import codings
 from cards.resources import texts
 from cards.settings import Settings
 from cards.units import Analyte
+from cards.wording import render
 
 
 class Klass(StrEnum):
@@ -85,6 +86,11 @@ class Patient:
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def _unusable(settings: Settings, reason: str, **values: Any) -> str:
+    """Return why a result could not be used, in the site's wording (common.evidence_parts)."""
+    return render(settings.profile, f"common.evidence_parts.unusable.{reason}", **values)
+
+
 def classify(
     obs: Any,
     analyte: Analyte,
@@ -98,20 +104,21 @@ def classify(
     """Return (class, basis, critical, canonical value, note) by the precedence of §4.2."""
     canonical = units.to_canonical(analyte, value, unit) if value is not None and unit else None
     note = ""
+    implausible = False
     if value is not None and canonical is None:
         note = (
-            f"could not be interpreted: unit '{unit}' not recognised"
+            _unusable(settings, "unit_unknown", unit=unit)
             if unit
-            else ("could not be interpreted: no unit")
+            else _unusable(settings, "no_unit")
         )
     elif (
         canonical is not None
         and settings.plausibility_guard
         and not units.plausible(analyte, canonical)
     ):
-        note = "could not be interpreted: value implausible for its unit"
+        note = _unusable(settings, "implausible")
+        implausible = True
         canonical = None
-    implausible = note.endswith("implausible for its unit")
     flags = _flags(obs) if settings.use_lab_reference_first else set()
     critical = bool(flags & _FLAG_CRITICAL)
     flag_class: Klass | None = _flag_class(flags)
@@ -137,7 +144,13 @@ def classify(
     elif band_class is not None:
         return band_class, Basis.DEFAULT_BAND, critical, canonical, ""
     else:
-        return Klass.UNUSABLE, None, critical, canonical, note or "could not be classified"
+        return (
+            Klass.UNUSABLE,
+            None,
+            critical,
+            canonical,
+            note or _unusable(settings, "unclassified"),
+        )
     if analyte in _FIRST_LINE:
         klass = _first_line_refinement(analyte, klass, flags, canonical, settings)
     return klass, basis, critical, canonical, ""

@@ -38,9 +38,9 @@ from cards.units import Analyte
 from cards.wording import render
 
 
-_UNREADABLE_NOTE = "could not be interpreted: the value is not a readable number"
 _USABLE_STATUSES = {"final": 2, "amended": 3, "corrected": 3, "preliminary": 1, "unknown": 0}
-_STATUS_LABEL = {"preliminary": "preliminary", "unknown": "status unknown"}
+_LABELLED_STATUSES = {"preliminary", "unknown"}  # named on the card (common.evidence_parts.status)
+_PARTS = "common.evidence_parts."
 
 # Which analyte a LOINC code measures; order matters only for readability.
 _ANALYTE_SETS: tuple[tuple[Analyte, vs.ValueSet], ...] = (
@@ -133,12 +133,18 @@ class LabResult:
 
     def value_text(self) -> str:
         """Return the value as reported, then normalised: 95 pmol/L (= 129 pg/mL)."""
+        say = self._say
         if self.unreadable_value:
-            return "with a value that is not a readable number"
+            return say("value.unreadable")
         if self.value is None:
-            return "no numeric value"
-        unit = display_unit(self.unit) if self.unit else "(no unit)"
-        shown = f"{self.comparator or ''}{fmt_number(self.value)} {unit}"
+            return say("value.none")
+        unit = display_unit(self.unit) if self.unit else say("value.no_unit")
+        shown = say(
+            "value.reported",
+            comparator=self.comparator or "",
+            value=fmt_number(self.value),
+            unit=unit,
+        )
         canonical_unit = units.CANONICAL_UNIT.get(self.analyte)
         if (
             self.canonical is not None
@@ -148,20 +154,34 @@ class LabResult:
         ):
             label = self.canonical_label or display_unit(canonical_unit)
             if units.normalise_unit(self.unit or "") != units.normalise_unit(label):
-                shown += f" (= {fmt_number(self.canonical)} {label})"
+                shown = say(
+                    "value.converted",
+                    reported=shown,
+                    value=fmt_number(self.canonical),
+                    unit=label,
+                )
         return shown
 
     def describe(self) -> str:
         """Return the evidence line a card shows: test, value, unit, date, basis and status."""
-        parts = [f"{self.name} {self.value_text()} on {fmt_date(self.when)}"]
+        details = []
         if self.basis is not None and self.klass is not Klass.UNUSABLE:
-            parts.append(f"{self.klass.value}: {self.basis_text or self.basis.value}")
+            basis = self.basis_text or self.basis.value
+            details.append(self._say("lab_class", klass=self.klass.value, basis=basis))
         if self.note:
-            parts.append(self.note)
-        label = _STATUS_LABEL.get(self.status)
-        if label:
-            parts.append(label)
-        return parts[0] + (f" ({'; '.join(parts[1:])})" if len(parts) > 1 else "")
+            details.append(self.note)
+        if self.status in _LABELLED_STATUSES:
+            details.append(self._say(f"status.{self.status}"))
+        return self._say(
+            "lab_line",
+            name=self.name,
+            value=self.value_text(),
+            date=fmt_date(self.when),
+            details=details,
+        )
+
+    def _say(self, key: str, **values: Any) -> str:
+        return render(self.profile, _PARTS + key, **values)
 
 
 def analyte_of(code_concept: Any) -> tuple[Analyte, str] | None:
@@ -219,7 +239,13 @@ def _read_one(
     comparator = str(quantity.comparator) if quantity is not None and quantity.comparator else None
     unreadable_value = has_unreadable_value(quantity)
     klass, basis, critical, canonical, note = (
-        (Klass.UNUSABLE, None, False, None, _UNREADABLE_NOTE)
+        (
+            Klass.UNUSABLE,
+            None,
+            False,
+            None,
+            render(settings.profile, _PARTS + "unusable.unreadable"),
+        )
         if unreadable_value  # no flag or range can vouch for a value that cannot be read
         else classify(
             obs, analyte, value, comparator, unit, patient.age_on(when), patient, settings
@@ -329,13 +355,19 @@ def _basis_text(
 ) -> str:
     """Return what decided the class, in words a card can show."""
     unit = display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings)
+    words = settings.profile
     if basis is Basis.LAB_FLAG:
-        text = "lab flag " + ", ".join(sorted(flags))
+        text = render(words, _PARTS + "basis.lab_flag", flags=", ".join(sorted(flags)))
     elif basis is Basis.LAB_RANGE:
         limits = "–".join(fmt_number(x) for x in (lab_low, lab_high) if x is not None)
-        text = f"lab range {limits} {unit}" if limits else "lab reference range"
+        text = (
+            render(words, _PARTS + "basis.lab_range", limits=limits, unit=unit)
+            if limits
+            else render(words, _PARTS + "basis.lab_reference_range")
+        )
     elif basis is Basis.DEFAULT_BAND:
-        return "default band " + _band_words(analyte, klass, patient, settings, unit)
+        band = _band_words(analyte, klass, patient, settings, unit)
+        return render(words, _PARTS + "basis.default_band", band=band)
     else:
         return ""
     if analyte in _FIRST_LINE and klass is Klass.INDETERMINATE and not flags & _FLAG_INDETERMINATE:
@@ -344,7 +376,9 @@ def _basis_text(
             if analyte is Analyte.B12
             else settings.holotc_indeterminate_max_pmol_l
         )
-        text += f"; not low, but at or below {fmt_number(upper)} {unit} (NICE NG239 grey zone)"
+        text = render(
+            words, _PARTS + "basis.grey_zone", basis=text, upper=fmt_number(upper), unit=unit
+        )
     return text
 
 

@@ -22,6 +22,7 @@ from cards.resources import concept_name
 from cards.resources import resource_id
 from cards.resources import texts
 from cards.settings import Settings
+from cards.wording import render
 
 
 class Route(StrEnum):
@@ -175,7 +176,11 @@ def describe(order: Any, bundle: Mapping[str, Any], settings: Settings) -> Medic
     if medication is not None:
         form = getattr(medication, "form", None)
         all_texts.extend(texts(form))
-    name = concept_name(concept) or ref_display or "unnamed medication"
+    name = (
+        concept_name(concept)
+        or ref_display
+        or render(settings.profile, "common.evidence_parts.unnamed_medication")
+    )
     known = _in_any(_MEDICATION_SETS, code_pairs + ingredient_pairs)
     combined = text.normalise(" ".join(all_texts))
     multivitamin_text = text.has_phrase(combined, text.MULTIVITAMIN_WORDS) is not None

@@ -24,6 +24,7 @@ from cards.facts.model import Finding
 from cards.facts.model import Hook
 from cards.facts.model import Marker
 from cards.facts.model import Order
+from cards.facts.model import StatusBasis
 from cards.facts.model import TestDraft
 from cards.facts.model import maintenance_interval
 from cards.facts.patient import read_patient
@@ -42,6 +43,7 @@ __all__ = [
     "Hook",
     "Marker",
     "Order",
+    "StatusBasis",
     "TestDraft",
     "facts_from_fhir",
     "maintenance_interval",

@@ -19,7 +19,9 @@ from cards.resources import concept_name
 from cards.resources import ref
 from cards.resources import status_code
 from cards.resources import texts
+from cards.settings import Profile
 from cards.settings import Settings
+from cards.wording import render
 
 
 _ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
@@ -90,15 +92,16 @@ def _in_set(
     return False
 
 
-def _finding(cond: _Condition, by_text: bool = False) -> Finding:
+def _finding(cond: _Condition, profile: Profile, by_text: bool = False) -> Finding:
     model = cond.model
     return Finding(
         ref=ref(model),
-        name=concept_name(model.code) or "condition",
+        name=concept_name(model.code) or render(profile, "common.evidence_parts.unnamed_condition"),
         when=cond.when,
         active=cond.active,
         provisional=cond.provisional,
         by_text=by_text,
+        profile=profile,
     )
 
 
@@ -114,9 +117,9 @@ def _match_conditions(
         if active_only and not cond.active:
             continue
         if _in_set(cond.model.code, value_set, settings):
-            found.append(_finding(cond))
+            found.append(_finding(cond, settings.profile))
         elif words and text.has_phrase(text.normalise(" ".join(texts(cond.model.code))), words):
-            found.append(_finding(cond, by_text=True))
+            found.append(_finding(cond, settings.profile, by_text=True))
     return tuple(found)
 
 
@@ -155,7 +158,7 @@ def read_conditions(models: Iterable[Any], sex: str, today: date, s: Settings) -
     """Return the Condition facts and evidence of a chart."""
     conditions = _conditions(models)
     pregnancy = tuple(
-        _finding(c)
+        _finding(c, s.profile)
         for c in conditions
         if sex != "male"
         and c.active

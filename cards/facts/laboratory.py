@@ -16,11 +16,13 @@ from cards.facts.model import B12Status
 from cards.facts.model import Finding
 from cards.facts.model import Marker
 from cards.facts.model import Order
+from cards.facts.model import StatusBasis
 from cards.labs import Klass
 from cards.labs import LabResult
 from cards.labs import fmt_date
 from cards.settings import Settings
 from cards.units import Analyte
+from cards.wording import render
 
 
 class LaboratoryFacts(TypedDict):
@@ -31,6 +33,7 @@ class LaboratoryFacts(TypedDict):
     unusable_first_line: tuple[LabResult, ...]
     b12_status: B12Status
     b12_status_basis: str
+    b12_status_reason: StatusBasis
     holotc_used: LabResult | None
     mma: LabResult | None
     homocysteine: LabResult | None
@@ -108,6 +111,7 @@ def read_laboratory(
         "unusable_first_line": status.unusable,
         "b12_status": status.status,
         "b12_status_basis": status.basis,
+        "b12_status_reason": status.reason,
         "holotc_used": status.holotc,
         "mma": status.mma,
         "homocysteine": status.homocysteine,
@@ -149,11 +153,17 @@ def _positive_ifab(
     results: Sequence[LabResult], parenteral: Sequence[date], settings: Settings
 ) -> tuple[Finding, ...]:
     return tuple(
-        Finding(r.ref, f"Intrinsic factor antibody positive ({fmt_date(r.when)})", r.when)
+        Finding(r.ref, _ifab_name(r, settings), r.when, profile=settings.profile)
         for r in results
         if r.analyte is Analyte.INTRINSIC_FACTOR_AB
         and r.klass is Klass.POSITIVE
         and not _post_injection(r.when, parenteral, settings)
+    )
+
+
+def _ifab_name(result: LabResult, settings: Settings) -> str:
+    return render(
+        settings.profile, "common.evidence_parts.ifab_positive", date=fmt_date(result.when)
     )
 
 
@@ -203,6 +213,7 @@ def _baseline(
 @dataclass(frozen=True, slots=True)
 class _Status:
     status: B12Status
+    reason: StatusBasis
     basis: str
     first_line: LabResult | None
     unusable: tuple[LabResult, ...]
@@ -263,14 +274,14 @@ def _b12_status(
         and mma.canonical is not None
         and mma.canonical <= s.mma_renal_ceiling_umol_l
     )
-    status, basis = B12Status.UNKNOWN, "no usable B12 or holoTC result in the past year"
+    status, reason = B12Status.UNKNOWN, StatusBasis.NO_RESULT
     holotc_used = None
     if first is not None:
         status = {
             Klass.LOW: B12Status.DEFICIENT,
             Klass.INDETERMINATE: B12Status.INDETERMINATE,
         }.get(first.klass, B12Status.NORMAL)
-        basis = f"{first.name} {first.klass.value}"
+        reason = StatusBasis.FIRST_LINE
     if status is B12Status.INDETERMINATE and first is not None and first.analyte is Analyte.B12:
         holotc = labs.current(
             results, [Analyte.HOLOTC], since=first.when - window, until=first.when + window
@@ -278,24 +289,30 @@ def _b12_status(
         if holotc is not None and holotc.canonical is not None:
             holotc_used = holotc
             if holotc.canonical < s.holotc_deficient_below_pmol_l:
-                status, basis = B12Status.DEFICIENT, "holoTC low"
+                status, reason = B12Status.DEFICIENT, StatusBasis.HOLOTC_LOW
             elif holotc.canonical > s.holotc_indeterminate_max_pmol_l:
-                status, basis = B12Status.NORMAL, "deficiency not supported: holoTC normal"
+                status, reason = B12Status.NORMAL, StatusBasis.HOLOTC_NORMAL
     if status is B12Status.INDETERMINATE and mma_state is not Marker.NONE:
         if mma_state is Marker.RAISED and not renal_confounded:
-            status, basis = B12Status.DEFICIENT, "confirmed: MMA raised"
+            status, reason = B12Status.DEFICIENT, StatusBasis.MMA_RAISED
         elif mma_state is Marker.NORMAL:
-            status, basis = B12Status.NORMAL, "deficiency not supported: MMA normal"
+            status, reason = B12Status.NORMAL, StatusBasis.MMA_NORMAL
     elif status is B12Status.INDETERMINATE and hcy_state is not Marker.NONE:
         folate = _low_folate(results, today, s)
         methotrexate = any(o.medication.methotrexate for o in (*orders, *drafts))
         confounded = renal or (folate is not None and folate.klass is Klass.LOW) or methotrexate
         if hcy_state is Marker.RAISED and not confounded:
-            status, basis = B12Status.DEFICIENT, "probable: homocysteine raised"
+            status, reason = B12Status.DEFICIENT, StatusBasis.HOMOCYSTEINE_RAISED
         elif hcy_state is Marker.NORMAL:
-            status, basis = B12Status.NORMAL, "deficiency not supported: homocysteine normal"
+            status, reason = B12Status.NORMAL, StatusBasis.HOMOCYSTEINE_NORMAL
+    basis = render(
+        s.profile,
+        f"common.evidence_parts.b12_status.{reason.value}",
+        **({"name": first.name, "klass": first.klass.value} if first is not None else {}),
+    )
     return _Status(
         status=status,
+        reason=reason,
         basis=basis,
         first_line=first,
         unusable=unusable,

@@ -301,6 +301,7 @@ def _read_orders(
             dose_text=_dose_text(dosages),
             end=end,
             raw=raw_drafts.get(reference) if draft else None,
+            profile=settings.profile,
         )
         if draft or active:
             orders.append(order)
@@ -308,7 +309,8 @@ def _read_orders(
             history.antidote_dates.extend(d for d, _ in dose_dates)
         if medication.b12 is not None:
             history.doses.extend(
-                Dose(d, medication.b12, route, reference, source) for d, source in dose_dates
+                Dose(d, medication.b12, route, reference, source, settings.profile)
+                for d, source in dose_dates
             )
             if (
                 kind == "MedicationRequest"
@@ -317,7 +319,7 @@ def _read_orders(
                 and status in ("active", "completed", "stopped", "on-hold")
             ):
                 history.b12_requests.append(
-                    Dose(start, medication.b12, route, reference, "prescription")
+                    Dose(start, medication.b12, route, reference, "prescription", settings.profile)
                 )
         if not draft and start is not None and (active or dose_dates or status == "stopped"):
             if medication.metformin:

@@ -18,6 +18,7 @@ from cards.medications import Route
 from cards.settings import Profile
 from cards.settings import Settings
 from cards.units import Analyte
+from cards.wording import render
 
 
 class Hook(StrEnum):
@@ -35,6 +36,19 @@ class B12Status(StrEnum):
     INDETERMINATE = "indeterminate"
     NORMAL = "normal"
     UNKNOWN = "unknown"
+
+
+class StatusBasis(StrEnum):
+    """What decided the refined B12 status (§6.2); words: common.evidence_parts.b12_status."""
+
+    NO_RESULT = "no_result"
+    FIRST_LINE = "first_line"
+    HOLOTC_LOW = "holotc_low"
+    HOLOTC_NORMAL = "holotc_normal"
+    MMA_RAISED = "mma_raised"
+    MMA_NORMAL = "mma_normal"
+    HOMOCYSTEINE_RAISED = "homocysteine_raised"
+    HOMOCYSTEINE_NORMAL = "homocysteine_normal"
 
 
 class Marker(StrEnum):
@@ -67,18 +81,19 @@ class Finding:
     provisional: bool = False
     by_text: bool = False
 
+    profile: Profile = Profile.UK  # the site's card language
+
     def describe(self) -> str:
         """Return the evidence line: name, date, and how sure the record is."""
-        parts = [self.name]
-        if self.when is not None:
-            parts.append(f"recorded {fmt_date(self.when)}")
-        if not self.active:
-            parts.append("no longer active")
-        if self.provisional:
-            parts.append("provisional")
-        if self.by_text:
-            parts.append("identified from the record text")
-        return ", ".join(parts)
+        return render(
+            self.profile,
+            "common.evidence_parts.finding",
+            name=self.name,
+            date=fmt_date(self.when) if self.when is not None else "",
+            inactive=not self.active,
+            provisional=self.provisional,
+            by_text=self.by_text,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +105,18 @@ class Dose:
     route: Route
     ref: str
     source: str = "administration"  # administration | statement | request event | completed request
+    profile: Profile = Profile.UK  # the site's card language
 
     def describe(self) -> str:
         """Return the dose as card text: product, route, date and where the date comes from."""
-        route = "" if self.route is Route.UNKNOWN else f" {self.route.value}"
-        return f"{self.product.value}{route} on {fmt_date(self.when)} (from {self.source} record)"
+        return render(
+            self.profile,
+            "common.evidence_parts.dose",
+            product=self.product.value,
+            route="" if self.route is Route.UNKNOWN else self.route.value,
+            date=fmt_date(self.when),
+            source=self.source,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,7 @@ class Order:
     dose_text: str = ""
     end: date | None = None  # end of supply or validity, when the record says
     raw: Mapping[str, Any] | None = None  # the draft resource as sent (drafts only)
+    profile: Profile = Profile.UK  # the site's card language
 
     @property
     def is_b12(self) -> bool:
@@ -121,14 +144,14 @@ class Order:
 
     def describe(self) -> str:
         """Return the order as card text: name, dose, route."""
-        parts = [self.medication.name]
-        if self.dose_text:
-            parts.append(self.dose_text)
-        elif self.daily_mg is not None:
-            parts.append(f"{labs.fmt_number(self.daily_mg)} mg/day")
-        if self.route is not Route.UNKNOWN:
-            parts.append(self.route.value)
-        return ", ".join(parts)
+        return render(
+            self.profile,
+            "common.evidence_parts.order",
+            name=self.medication.name,
+            dose=self.dose_text,
+            daily_mg="" if self.daily_mg is None else labs.fmt_number(self.daily_mg),
+            route="" if self.route is Route.UNKNOWN else self.route.value,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +191,8 @@ class Facts:
     b12_first_line: LabResult | None = None
     unusable_first_line: tuple[LabResult, ...] = ()
     b12_status: B12Status = B12Status.UNKNOWN
-    b12_status_basis: str = ""
+    b12_status_basis: str = ""  # for display; logic reads b12_status_reason
+    b12_status_reason: StatusBasis | None = None
     holotc_used: LabResult | None = None
     mma: LabResult | None = None
     homocysteine: LabResult | None = None

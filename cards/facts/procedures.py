@@ -20,6 +20,7 @@ from cards.resources import codings
 from cards.resources import concept_name
 from cards.resources import ref
 from cards.resources import texts
+from cards.settings import Profile
 from cards.settings import Settings
 
 
@@ -59,16 +60,16 @@ def read_findings(
         if not f.active
     )
     gastrectomy = _match_conditions(conditions, vs.GASTRECTOMY, s, active_only=False) + _procedures(
-        procedures, vs.GASTRECTOMY, today
+        procedures, vs.GASTRECTOMY, today, s.profile
     )
     # Surgical history counts whatever the Condition's clinical status (§6.1).
     bariatric = _match_conditions(conditions, vs.BARIATRIC_SURGERY, s, active_only=False)
-    bariatric += _procedures(procedures, vs.BARIATRIC_SURGERY, today)
+    bariatric += _procedures(procedures, vs.BARIATRIC_SURGERY, today, s.profile)
     ileal = tuple(
         f
         for f in _match_conditions(conditions, vs.ILEAL_RESECTION, s, active_only=False)
         if _ileal_specific(f, conditions, s)
-    ) + _procedures(procedures, vs.ILEAL_RESECTION, today)
+    ) + _procedures(procedures, vs.ILEAL_RESECTION, today, s.profile)
     return {
         "neuro_findings": neuro,
         "neuro_history": neuro_history,
@@ -113,7 +114,7 @@ def _vegan(
     coded = _match_conditions(conditions, vs.VEGAN_VEGETARIAN_DIET, s)
     seen = {f.ref for f in coded}
     by_text = tuple(
-        _finding(c, by_text=True)
+        _finding(c, s.profile, by_text=True)
         for c in conditions
         if c.active
         and ref(c.model) not in seen
@@ -170,17 +171,26 @@ def _finding_observations(
         if any(_in_set(c, value_set, settings) for c in concepts if c is not None):
             found.append(
                 Finding(
-                    ref(obs), concept_name(obs.valueCodeableConcept) or concept_name(obs.code), when
+                    ref(obs),
+                    concept_name(obs.valueCodeableConcept) or concept_name(obs.code),
+                    when,
+                    profile=settings.profile,
                 )
             )
         elif text.has_phrase(
             text.normalise(" ".join(t for c in concepts for t in texts(c))), words
         ):
-            found.append(Finding(ref(obs), concept_name(obs.code), when, by_text=True))
+            found.append(
+                Finding(
+                    ref(obs), concept_name(obs.code), when, by_text=True, profile=settings.profile
+                )
+            )
     return tuple(found)
 
 
-def _procedures(models: Sequence[Any], value_set: vs.ValueSet, today: date) -> tuple[Finding, ...]:
+def _procedures(
+    models: Sequence[Any], value_set: vs.ValueSet, today: date, profile: Profile
+) -> tuple[Finding, ...]:
     found = []
     for model in models:
         if model.status != "completed":
@@ -191,5 +201,5 @@ def _procedures(models: Sequence[Any], value_set: vs.ValueSet, today: date) -> t
         if when is not None and when > today:
             continue
         if any(value_set.contains(s, c) for s, c, _ in codings(model.code)):
-            found.append(Finding(ref(model), concept_name(model.code), when))
+            found.append(Finding(ref(model), concept_name(model.code), when, profile=profile))
     return tuple(found)
