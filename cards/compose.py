@@ -10,6 +10,7 @@ from typing import Any
 from cards import orders
 from cards.facts import B12Status
 from cards.facts import Facts
+from cards.facts import StatusBasis
 from cards.labs import fmt_number
 from cards.model import TOPIC_SYSTEM
 from cards.model import Action
@@ -199,7 +200,7 @@ def b12_evidence(facts: Facts) -> list[str]:
         lines.append(first.describe())
         if facts.holotc_used is not None:
             lines.append(facts.holotc_used.describe())
-        if facts.b12_status_basis.startswith(("confirmed", "deficiency not supported: MMA")):
+        if facts.b12_status_reason in (StatusBasis.MMA_RAISED, StatusBasis.MMA_NORMAL):
             if facts.mma is not None:
                 strong = (
                     facts.mma.canonical is not None
@@ -215,7 +216,10 @@ def b12_evidence(facts: Facts) -> list[str]:
                         strong=limit if strong else "",
                     )
                 )
-        elif facts.b12_status_basis.startswith(("probable", "deficiency not supported: homo")):
+        elif facts.b12_status_reason in (
+            StatusBasis.HOMOCYSTEINE_RAISED,
+            StatusBasis.HOMOCYSTEINE_NORMAL,
+        ):
             if facts.homocysteine is not None:
                 lines.append(
                     say(

@@ -43,22 +43,6 @@ def test_every_status_basis_has_its_words(reason):
     assert key in wording.MESSAGES
 
 
-# compose.py still tells the MMA/homocysteine cards apart by these words: they must not drift.
-@pytest.mark.parametrize(
-    ("reason", "prefix"),
-    [
-        (StatusBasis.MMA_RAISED, "confirmed"),
-        (StatusBasis.MMA_NORMAL, "deficiency not supported: MMA"),
-        (StatusBasis.HOMOCYSTEINE_RAISED, "probable"),
-        (StatusBasis.HOMOCYSTEINE_NORMAL, "deficiency not supported: homo"),
-    ],
-)
-@pytest.mark.parametrize("profile", list(Profile))
-def test_status_words_that_compose_compares_are_stable(reason, prefix, profile):
-    text = wording.render(profile, f"common.evidence_parts.b12_status.{reason.value}")
-    assert text.startswith(prefix)
-
-
 @pytest.mark.parametrize("profile", list(Profile))
 def test_finding_and_dose_lines_render_as_before(profile):
     finding = Finding(

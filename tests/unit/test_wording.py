@@ -29,11 +29,11 @@ CATALOGUE_ENTRIES = frozenset({"RULE_ID", "TITLE", "HOOKS"})
 SHORT = 40  # an identifier, a key or a code; anything longer in a rule module is prose
 UK_ONLY = re.compile(
     r"anaemi|haemat|haemoglobin|paediatric|hypokalaemi|oesophag|full blood count"
-    r"|aluminium|anaesth|hypovolaem|acidaem|unrecognis"
+    r"|aluminium|anaesth|hypovolaem|acidaem|recognis"
 )
 US_ONLY = re.compile(
     r"\banemi|\bhemat|\bhemoglobin|\bpediatric|hypokalemi|\besophag|complete blood count"
-    r"|\baluminum|\banesth|hypovolem|acidem|unrecogniz"
+    r"|\baluminum|\banesth|hypovolem|acidem|recogniz"
 )
 
 # Names in code (rule ids, settings, the order-code row a site may add in
