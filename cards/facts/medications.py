@@ -181,22 +181,14 @@ def _route(dosages: Sequence[Any], medication: Medication) -> Route:
         if getattr(dosage, "text", None):
             words.append(dosage.text)
     said = text.normalise(" ".join(words))
-    if any(vs.ROUTE_INTRAVENOUS.contains(s, c) for s, c in pairs) or text.has_phrase(
-        said, text.IV_WORDS
+    for route, codes, phrases in (  # first match wins: IV before any other parenteral route
+        (Route.IV, vs.ROUTE_INTRAVENOUS, text.IV_WORDS),
+        (Route.PARENTERAL, vs.ROUTE_PARENTERAL, text.PARENTERAL_WORDS),
+        (Route.NASAL, vs.ROUTE_NASAL, text.NASAL_WORDS),
+        (Route.ORAL, vs.ROUTE_ORAL, text.ORAL_WORDS),
     ):
-        return Route.IV
-    if any(vs.ROUTE_PARENTERAL.contains(s, c) for s, c in pairs) or text.has_phrase(
-        said, text.PARENTERAL_WORDS
-    ):
-        return Route.PARENTERAL
-    if any(vs.ROUTE_NASAL.contains(s, c) for s, c in pairs) or text.has_phrase(
-        said, text.NASAL_WORDS
-    ):
-        return Route.NASAL
-    if any(vs.ROUTE_ORAL.contains(s, c) for s, c in pairs) or text.has_phrase(
-        said, text.ORAL_WORDS
-    ):
-        return Route.ORAL
+        if any(codes.contains(s, c) for s, c in pairs) or text.has_phrase(said, phrases):
+            return route
     if medication.product_route is not Route.UNKNOWN:
         return medication.product_route
     if medication.b12 is B12Product.HYDROXOCOBALAMIN:
