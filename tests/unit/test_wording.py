@@ -84,6 +84,52 @@ def _prose(path: Path) -> list[str]:
     ]
 
 
+# How a rule names its own messages through cards.draft.Draft: the method, the prefix it adds,
+# and which positional arguments are keys (None: all of them).
+DRAFT_KEYS = {
+    "say": ("", (0,)),
+    "line": ("evidence.", (0,)),
+    "each": ("evidence.", (0,)),
+    "caveat": ("caveat.", (0,)),
+    "act": ("action.", None),
+    "card": ("", (1,)),
+}
+
+
+def _named_keys(rule_id: str) -> set[str]:
+    """Return the message keys a rule module names: `f"{RULE_ID}.<key>"` literals, and the
+    keys given to a `Draft` (every string constant in a key argument, both arms of a choice)."""
+    text = _module(rule_id).read_text(encoding="utf-8")
+    keys = {f"{rule_id}.{k}" for k in re.findall(r'f"\{RULE_ID\}\.([a-z0-9_.]+)"', text)}
+    tree = ast.parse(text)
+    # a key chosen before the call: `summary = "summary.a" if critical else "summary.b"`
+    chosen = {
+        t.id: node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if (
+            node.func.attr not in DRAFT_KEYS
+            or isinstance(node.func.value, ast.Name)
+            and (node.func.value.id in {"compose", "wording"})
+        ):
+            continue
+        prefix, where = DRAFT_KEYS[node.func.attr]
+        args = [a for i, a in enumerate(node.args) if where is None or i in where]
+        for arg in args:
+            if isinstance(arg, ast.Name) and arg.id in chosen:
+                arg = chosen[arg.id]
+            for const in ast.walk(arg):
+                if isinstance(const, ast.Constant) and isinstance(const.value, str):
+                    keys.add(f"{rule_id}.{prefix}{const.value}")
+    return keys
+
+
 @pytest.mark.parametrize("rule_id", [m.RULE_ID for m in RULE_MODULES])
 def test_rule_module_holds_no_prose(rule_id):
     """A moved rule keeps logic only: no string literal that reads as a sentence."""
@@ -95,8 +141,7 @@ def test_every_message_a_rule_names_exists(rule_id):
     """Every rule has a wording file; the keys its module names (f"{RULE_ID}.summary", ...)
     are all in it, and it holds no message the module does not use (its `catalogue.*`
     messages are used by cards/catalogue.py, see the next test)."""
-    text = _module(rule_id).read_text(encoding="utf-8")
-    keys = {f"{rule_id}.{k}" for k in re.findall(r'f"\{RULE_ID\}\.([a-z0-9_.]+)"', text)}
+    keys = _named_keys(rule_id)
     assert keys, "a rule names its messages"
     assert keys <= set(wording.MESSAGES), sorted(keys - set(wording.MESSAGES))
     own = {k for k in wording.MESSAGES if k.startswith(rule_id + ".")}

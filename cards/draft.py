@@ -1,0 +1,95 @@
+"""A card being written: one rule's wording bound to the facts, and the card's parts in order.
+
+A rule module decides; `Draft` keeps the bookkeeping out of its way. The rule names messages by
+their key inside its own wording file (`evidence.order` for `<rule-id>.evidence.order`), adds
+evidence lines, actions, caveats, suggestions and evidence references as its branches decide,
+and `card` renders the detail and builds the card the same way for every rule (`compose.card`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
+
+from cards import compose
+from cards.compose import Offer
+from cards.facts import Facts
+from cards.model import Card
+from cards.model import Indicator
+from cards.wording import say
+
+
+class Described(Protocol):
+    """Anything with a reference and a line of evidence: a finding, a result, an order."""
+
+    @property
+    def ref(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(slots=True)
+class Draft:
+    """The parts of one card, in the order they are shown, and the rule's own wording."""
+
+    facts: Facts
+    rule_id: str
+    title: str
+    evidence: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+
+    def say(self, key: str, **values: Any) -> str:
+        """Return this rule's message `key` rendered in the site's wording."""
+        return say(self.facts, f"{self.rule_id}.{key}", **values)
+
+    def line(self, key: str, **values: Any) -> None:
+        """Add the evidence line `evidence.<key>`."""
+        self.evidence.append(self.say(f"evidence.{key}", **values))
+
+    def each(self, key: str, findings: Iterable[Described]) -> None:
+        """Add the evidence line `evidence.<key>` once per finding, described as `finding`."""
+        self.evidence += [self.say(f"evidence.{key}", finding=f.describe()) for f in findings]
+
+    def act(self, *keys: str, **values: Any) -> None:
+        """Add the actions `action.<key>`, in order, each rendered with the same values."""
+        self.actions += [self.say(f"action.{key}", **values) for key in keys]
+
+    def caveat(self, key: str, **values: Any) -> None:
+        """Add the caveat `caveat.<key>`."""
+        self.caveats.append(self.say(f"caveat.{key}", **values))
+
+    def cite(self, items: Iterable[Described]) -> None:
+        """Add the references of findings, results or orders to the card's evidence references."""
+        self.refs += [item.ref for item in items if item.ref]
+
+    def card(
+        self,
+        indicator: Indicator,
+        summary: str,
+        sources: Sequence[str],
+        source_tag: str,
+        refs: Iterable[str] | None = None,
+    ) -> Card:
+        """Return the card: `summary` is this rule's message key, `sources` the detail's sources.
+
+        `refs` replaces the collected evidence references for the card's uuid where a branch
+        identifies its card by more than its evidence (one card per draft and caution).
+        """
+        return compose.card(
+            self.facts,
+            self.rule_id,
+            self.title,
+            indicator,
+            self.say(summary),
+            compose.detail(self.facts, self.evidence, self.actions, self.caveats, sources),
+            self.refs if refs is None else refs,
+            source_tag,
+            self.offers,
+        )
