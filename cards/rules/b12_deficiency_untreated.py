@@ -7,12 +7,12 @@ S-US-DOSE [V2] (us regimen), S-AAFP17 [V], S-COCH [V] (high-dose oral about as g
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
 from cards.orders import POTASSIUM_TIMING
-from cards.wording import say
 
 
 RULE_ID = "b12-deficiency-untreated"
@@ -24,40 +24,22 @@ SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return a warning card for untreated deficiency without neurological findings."""
-    if facts.hook is not Hook.PATIENT_VIEW:
+    if (
+        facts.hook is not Hook.PATIENT_VIEW
+        or not facts.b12_deficient
+        or facts.neuro_findings
+        or facts.on_any_b12
+        or facts.is_child
+    ):
         return []
-    if not facts.b12_deficient or facts.neuro_findings or facts.on_any_b12 or facts.is_child:
-        return []
-    chosen = compose.regimen(facts, "standard")
-    refs = compose.b12_evidence_refs(facts)
-    actions = [
-        say(facts, f"{RULE_ID}.action.start", regimen=compose.regimen_words(facts, chosen)),
-        say(facts, f"{RULE_ID}.action.cause"),
-        say(facts, f"{RULE_ID}.action.oral"),
-    ]
+    c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
+    c.evidence += compose.b12_evidence(facts)
+    regimen = compose.regimen_words(facts, compose.regimen(facts, "standard"))
+    c.act("start", "cause", "oral", regimen=regimen)
+    c.caveat("lifelong")
+    c.offers.append(compose.treatment(facts, "standard", c.refs))
     if facts.anaemia or facts.macrocytosis:
-        hours = facts.settings.potassium_watch_hours
-        actions.append(say(facts, f"{RULE_ID}.action.potassium", hours=hours))
-    caveats = [say(facts, f"{RULE_ID}.caveat.lifelong")]
-    offers = [compose.treatment(facts, "standard", refs)]
-    if facts.anaemia or facts.macrocytosis:
-        offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(
-                facts,
-                compose.b12_evidence(facts),
-                actions,
-                caveats,
-                [compose.regimen_source(facts), "S-AAFP17"],
-            ),
-            refs,
-            compose.regimen_source(facts),
-            offers,
-        )
-    ]
+        c.act("potassium", hours=facts.settings.potassium_watch_hours)
+        c.offers.append(compose.lab_test(facts, "potassium", c.refs, timing=POTASSIUM_TIMING))
+    source = compose.regimen_source(facts)
+    return [c.card(Indicator.WARNING, "summary", [source, "S-AAFP17"], source)]

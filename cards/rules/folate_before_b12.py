@@ -8,13 +8,13 @@ S-US-DOSE [V2] (pemetrexed premedication), S-LC-FOL [V] (folic acid in combinati
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.facts import Order
 from cards.medications import Recognised
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "folate-before-b12"
@@ -33,109 +33,73 @@ SETTINGS = (
 )
 
 
-def _offending(facts: Facts) -> list[Order]:
-    """Return the focused folic acid drafts at or above the configured daily dose."""
-    return [
-        d
-        for d in facts.focused_drafts()
-        if d.medication.folic_acid is not None
-        and (d.daily_mg is None or d.daily_mg > facts.settings.folate_min_daily_mg)
-    ]
-
-
-def _exempt(facts: Facts, drafts: list[Order]) -> str:
-    """Return the exemption that silences the warning branch, or '' (§7.3 exemptions)."""
-    if facts.anaemia or facts.macrocytosis or facts.neuro_findings:
-        return ""
+def _exempt(facts: Facts, drafts: list[Order]) -> bool:
+    """Return whether an exemption silences the warning branch (§7.3 exemptions)."""
     allowed = facts.settings.folate_exemptions
-    if "methotrexate" in allowed and (
-        facts.methotrexate_active or any(d.medication.methotrexate for d in facts.drafts)
-    ):
-        return "methotrexate"
-    if "pemetrexed" in allowed and facts.pemetrexed_active:
-        return "pemetrexed"
     limit = facts.settings.prenatal_folate_max_daily_mg
-    if (
-        "prenatal" in allowed
-        and facts.pregnant
-        and all(d.daily_mg is not None and d.daily_mg <= limit for d in drafts)
-    ):
-        return "prenatal"
-    return ""
-
-
-def _order_line(facts: Facts, order: Order) -> str:
-    how = order.medication.folic_acid
-    line = order.describe()
-    if how is Recognised.TEXT:
-        return say(facts, f"{RULE_ID}.evidence.order_text", order=line)
-    if how is Recognised.COMBINATION:
-        return say(facts, f"{RULE_ID}.evidence.order_combination", order=line)
-    if how:
-        return say(facts, f"{RULE_ID}.evidence.order_recognised", order=line, how=how.value)
-    return say(facts, f"{RULE_ID}.evidence.order_code", order=line)
+    methotrexate = facts.methotrexate_active or any(d.medication.methotrexate for d in facts.drafts)
+    prenatal = facts.pregnant and all(
+        d.daily_mg is not None and d.daily_mg <= limit for d in drafts
+    )
+    return not (facts.anaemia or facts.macrocytosis or facts.neuro_findings) and (
+        ("methotrexate" in allowed and methotrexate)
+        or ("pemetrexed" in allowed and facts.pemetrexed_active)
+        or ("prenatal" in allowed and prenatal)
+    )
 
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return one card listing every focused folic acid draft while B12 is not settled."""
-    drafts = _offending(facts)
-    if not drafts or facts.on_any_b12:
-        return []
-    if facts.b12_deficient:
-        indicator = Indicator.CRITICAL
-    elif facts.b12_status in (B12Status.UNKNOWN, B12Status.INDETERMINATE):
-        if _exempt(facts, drafts):
-            return []
-        if (
-            facts.settings.folate_unknown_b12_mode == "macrocytosis-only"
-            and facts.b12_status is B12Status.UNKNOWN
-            and not (facts.anaemia or facts.macrocytosis)
-        ):
-            return []
-        indicator = Indicator.WARNING
-    else:
-        return []
-    refs = compose.b12_evidence_refs(facts)
-    evidence = [_order_line(facts, d) for d in drafts] + compose.b12_evidence(facts)
-    for result in (facts.haemoglobin, facts.mcv):
-        if result is not None and (facts.anaemia or facts.macrocytosis):
-            evidence.append(result.describe())
-    actions = [say(facts, f"{RULE_ID}.action.masking")]
-    offers = [
-        compose.delete(
-            say(facts, f"{RULE_ID}.label.remove_draft", medication=d.medication.name),
-            d.ref,
-            recommended=True,
-        )
-        for d in drafts
-        if d.ref and indicator is Indicator.CRITICAL
+    minimum = facts.settings.folate_min_daily_mg
+    drafts = [
+        d
+        for d in facts.focused_drafts()
+        if d.medication.folic_acid is not None and (d.daily_mg is None or d.daily_mg > minimum)
     ]
-    if indicator is Indicator.CRITICAL:
-        summary = say(facts, f"{RULE_ID}.summary.critical")
-        kind = "neuro" if facts.neuro_findings else "standard"
-        words = compose.regimen_words(facts, compose.regimen(facts, kind))
-        actions.append(say(facts, f"{RULE_ID}.action.start_b12", regimen=words))
-        offers.append(compose.treatment(facts, kind, refs))
-    else:
-        summary = say(facts, f"{RULE_ID}.summary.warning")
-        if facts.b12_status is B12Status.UNKNOWN:
-            actions.append(say(facts, f"{RULE_ID}.action.check_b12"))
-            offers.append(compose.lab_test(facts, "b12", refs, recommended=True))
+    critical = facts.b12_deficient
+    unknown = facts.b12_status is B12Status.UNKNOWN
+    blood = facts.anaemia or facts.macrocytosis
+    macrocytosis_only = facts.settings.folate_unknown_b12_mode == "macrocytosis-only"
+    warning = (
+        (unknown or facts.b12_status is B12Status.INDETERMINATE)
+        and not _exempt(facts, drafts)
+        and not (macrocytosis_only and unknown and not blood)
+    )
+    if not drafts or facts.on_any_b12 or not (critical or warning):
+        return []
+    c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
+    for d in drafts:
+        how = d.medication.folic_acid
+        if how is Recognised.TEXT:
+            c.line("order_text", order=d.describe())
+        elif how is Recognised.COMBINATION:
+            c.line("order_combination", order=d.describe())
+        elif how:
+            c.line("order_recognised", order=d.describe(), how=how.value)
         else:
-            actions.append(say(facts, f"{RULE_ID}.action.measure_mma"))
-            if not facts.drafted_tests("mma") and facts.mma is None:
-                offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
-    caveats: list[str] = []  # the under-16 and unknown-age notes come from services.interact
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            indicator,
-            summary,
-            compose.detail(facts, evidence, actions, caveats, ["S-FDA-CN", "S-CKS", "S-BSH"]),
-            refs + [d.ref for d in drafts],
-            "S-FDA-CN",
-            offers,
-        )
-    ]
+            c.line("order_code", order=d.describe())
+    c.evidence += compose.b12_evidence(facts)
+    if blood:
+        c.evidence += [r.describe() for r in (facts.haemoglobin, facts.mcv) if r is not None]
+    c.act("masking")
+    if critical:
+        kind = "neuro" if facts.neuro_findings else "standard"
+        c.act("start_b12", regimen=compose.regimen_words(facts, compose.regimen(facts, kind)))
+        c.offers += [
+            compose.delete(c.say("label.remove_draft", medication=d.medication.name), d.ref, True)
+            for d in drafts
+            if d.ref
+        ]
+        c.offers.append(compose.treatment(facts, kind, c.refs))
+    elif unknown:
+        c.act("check_b12")
+        c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
+    else:
+        c.act("measure_mma")
+        if not facts.drafted_tests("mma") and facts.mma is None:
+            c.offers.append(compose.lab_test(facts, "mma", c.refs, recommended=True))
+    # no caveats: the under-16 and unknown-age notes come from services.interact
+    c.refs += [d.ref for d in drafts]
+    indicator = Indicator.CRITICAL if critical else Indicator.WARNING
+    summary = "summary.critical" if critical else "summary.warning"
+    return [c.card(indicator, summary, ["S-FDA-CN", "S-CKS", "S-BSH"], "S-FDA-CN")]

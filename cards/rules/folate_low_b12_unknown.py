@@ -6,15 +6,13 @@ S-FDA-CN [V].
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
-from cards.wording import say
 
 
 RULE_ID = "folate-low-b12-unknown"
@@ -27,42 +25,29 @@ SETTINGS = ("folate_days", "folate_serum_low_below_ng_ml", "folate_rbc_low_below
 def evaluate(facts: Facts) -> list[Card]:
     """Return a warning when folate is low and no B12/holoTC lies within ±90 days of it."""
     folate = facts.folate
-    if facts.hook is not Hook.PATIENT_VIEW or folate is None or not facts.folate_low:
-        return []
-    if facts.b12_deficient or facts.on_any_b12 or facts.drafted_tests("b12", "holotc"):
-        return []
-    window = timedelta(days=facts.settings.folate_days)
-    paired = [
-        r
-        for r in facts.results
-        if r.analyte in (Analyte.B12, Analyte.HOLOTC)
-        and r.usable
-        and abs((r.when - folate.when).days) <= window.days
-    ]
-    if paired:
-        return []
-    refs = [folate.ref] if folate.ref else []
-    evidence = [
-        folate.describe(),
-        say(facts, f"{RULE_ID}.evidence.no_b12", days=facts.settings.folate_days),
-    ]
-    actions = [
-        say(facts, f"{RULE_ID}.action.check_b12"),
-        say(facts, f"{RULE_ID}.action.treat_both"),
-    ]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(facts, evidence, actions, [], ["S-CKS", "S-FDA-CN"]),
-            refs,
-            "S-CKS",
-            [
-                compose.lab_test(facts, "b12", refs, recommended=True),
-                compose.lab_test(facts, "mma", refs),
-            ],
+    days = facts.settings.folate_days
+    if (
+        facts.hook is not Hook.PATIENT_VIEW
+        or folate is None
+        or not facts.folate_low
+        or facts.b12_deficient
+        or facts.on_any_b12
+        or facts.drafted_tests("b12", "holotc")
+        or any(
+            r.analyte in (Analyte.B12, Analyte.HOLOTC)
+            and r.usable
+            and abs((r.when - folate.when).days) <= days
+            for r in facts.results
         )
+    ):
+        return []
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite([folate])
+    c.evidence.append(folate.describe())
+    c.line("no_b12", days=days)
+    c.act("check_b12", "treat_both")
+    c.offers += [
+        compose.lab_test(facts, "b12", c.refs, recommended=True),
+        compose.lab_test(facts, "mma", c.refs),
     ]
+    return [c.card(Indicator.WARNING, "summary", ["S-CKS", "S-FDA-CN"], "S-CKS")]

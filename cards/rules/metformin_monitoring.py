@@ -7,11 +7,11 @@ periodic monitoring [V] S-MHRA; exposure over 4 months [V] S-AAFP17; ADA standar
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "metformin-monitoring"
@@ -23,53 +23,37 @@ SETTINGS = ("metformin_min_months", "b12_recent_days", "exposure_gap_days")
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return a card suggesting a B12 test for long metformin exposure or suggestive signs."""
+    exposure = facts.metformin
     drafts = [d for d in facts.drafts if d.medication.metformin]
     focused = [d for d in drafts if d.focus]
-    if facts.is_order_hook and not focused:
-        return []
-    if facts.metformin is None and not drafts:
-        return []
-    if facts.b12_recent is not None or facts.b12_deficient or facts.on_any_b12:
-        return []
     months = facts.metformin_months
     symptoms = bool(facts.neuro_findings) or facts.anaemia
-    if months <= facts.settings.metformin_min_months and not symptoms:
+    if (
+        (facts.is_order_hook and not focused)
+        or (exposure is None and not drafts)
+        or facts.b12_recent is not None
+        or facts.b12_deficient
+        or facts.on_any_b12
+        or (months <= facts.settings.metformin_min_months and not symptoms)
+    ):
         return []
-    exposure = facts.metformin
-    evidence = []
+    length = compose.months_text(months)
+    c = Draft(facts, RULE_ID, TITLE, refs=list(exposure.refs if exposure else ()))
+    c.refs += [d.ref for d in focused]
+    c.cite(facts.neuro_findings)
     if exposure is not None:
-        evidence.append(
-            say(
-                facts,
-                f"{RULE_ID}.evidence.exposure",
-                names=", ".join(exposure.names),
-                since=fmt_date(exposure.start),
-                months=compose.months_text(months),
-            )
-        )
-    evidence += [say(facts, f"{RULE_ID}.evidence.drafted", order=d.describe()) for d in focused]
-    evidence += compose.risk_evidence(facts)
-    evidence.append(compose.no_recent_b12_line(facts))
-    actions = [
-        say(facts, f"{RULE_ID}.action.check"),
-        say(facts, f"{RULE_ID}.action.when"),
-    ]
-    if exposure is not None and months >= 1:
-        summary = say(facts, f"{RULE_ID}.summary.on_metformin", months=compose.months_text(months))
-    else:
-        summary = say(facts, f"{RULE_ID}.summary.ordered")
-    refs = [*(exposure.refs if exposure else ()), *(d.ref for d in focused)]
-    refs += [f.ref for f in facts.neuro_findings if f.ref]
+        names = ", ".join(exposure.names)
+        c.line("exposure", names=names, since=fmt_date(exposure.start), months=length)
+    c.evidence += [c.say("evidence.drafted", order=d.describe()) for d in focused]
+    c.evidence += compose.risk_evidence(facts)
+    c.evidence.append(compose.no_recent_b12_line(facts))
+    c.act("check", "when")
+    c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
+    # the summary has a value, which Draft.card cannot pass: the card is built as Draft.card would
+    key = "summary.on_metformin" if exposure is not None and months >= 1 else "summary.ordered"
+    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-MHRA", "S-AAFP17"])
+    indicator = Indicator.WARNING if symptoms else Indicator.INFO
+    summary = c.say(key, months=length)
     return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING if symptoms else Indicator.INFO,
-            summary,
-            compose.detail(facts, evidence, actions, [], ["S-MHRA", "S-AAFP17"]),
-            refs,
-            "S-MHRA",
-            [compose.lab_test(facts, "b12", refs, recommended=True)],
-        )
+        compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-MHRA", c.offers)
     ]

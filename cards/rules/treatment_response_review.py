@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
-from cards.wording import say
 
 
 RULE_ID = "treatment-response-review"
@@ -37,37 +37,31 @@ def evaluate(facts: Facts) -> list[Card]:
     start = facts.any_therapy_start_date
     if facts.hook is not Hook.PATIENT_VIEW or start is None or not facts.on_any_b12:
         return []
-    if not (facts.deficient_at_start or facts.anaemia_at_start):
-        return []
     weeks = s.review_interval_weeks_pregnant if facts.pregnant else s.review_interval_weeks
     elapsed = (facts.today - start).days
-    if elapsed < weeks * 7 or elapsed > s.review_max_days:
-        return []
     followup_since = start + timedelta(days=s.review_followup_min_days)
-    if facts.latest(Analyte.HAEMOGLOBIN, Analyte.MCV, since=followup_since) is not None:
+    if (
+        not (facts.deficient_at_start or facts.anaemia_at_start)
+        or not weeks * 7 <= elapsed <= s.review_max_days
+        or facts.latest(Analyte.HAEMOGLOBIN, Analyte.MCV, since=followup_since) is not None
+    ):
         return []
     weeks_ago = elapsed // 7
-    started = fmt_date(start)
-    evidence = [say(facts, f"{RULE_ID}.evidence.started", started=started, weeks=weeks_ago)]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.baseline", result=r.describe()) for r in facts.baseline
-    ]
-    evidence += compose.b12_evidence(facts)[:1]
-    refs = [r.ref for r in facts.baseline if r.ref]
-    actions = [
-        say(facts, f"{RULE_ID}.action.review"),
-        say(facts, f"{RULE_ID}.action.no_improvement"),
-    ]
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(facts.baseline)
+    c.line("started", started=fmt_date(start), weeks=weeks_ago)
+    c.evidence += [c.say("evidence.baseline", result=r.describe()) for r in facts.baseline]
+    c.evidence += compose.b12_evidence(facts)[:1]
+    c.act("review", "no_improvement")
+    c.offers.append(compose.lab_test(facts, "blood_count", c.refs, recommended=True))
+    # the summary has a value, which Draft.card cannot pass: the card is built as Draft.card would
+    detail = compose.detail(
+        facts, c.evidence, c.actions, c.caveats, ["S-NG239", "S-CKS", "S-FDA-CN"]
+    )
+    summary = c.say("summary", weeks=weeks_ago)
+    refs = [*c.refs, start.isoformat()]
     return [
         compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.INFO,
-            say(facts, f"{RULE_ID}.summary", weeks=weeks_ago),
-            compose.detail(facts, evidence, actions, [], ["S-NG239", "S-CKS", "S-FDA-CN"]),
-            refs + [start.isoformat()],
-            "S-NG239",
-            [compose.lab_test(facts, "blood_count", refs, recommended=True)],
+            facts, RULE_ID, TITLE, Indicator.INFO, summary, detail, refs, "S-NG239", c.offers
         )
     ]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from cards import compose
 from cards import orders
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "vegan-diet-supplement"
@@ -27,33 +27,21 @@ _TEMPLATES = {"weekly-2000": "MR-VEGAN", "daily-10": "MR-VEGAN-DAILY", "seed": "
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return an info card advising a reliable B12 source for a vegan or vegetarian diet."""
-    if facts.hook is not Hook.PATIENT_VIEW or not facts.vegan:
-        return []
-    if facts.b12_deficient or facts.is_child or facts.on_any_b12:
-        return []
-    if any(o.active and (o.is_b12 or o.medication.b12_in_combination) for o in facts.orders):
+    if (
+        facts.hook is not Hook.PATIENT_VIEW
+        or not facts.vegan
+        or facts.b12_deficient
+        or facts.is_child
+        or facts.on_any_b12
+        or any(o.active and (o.is_b12 or o.medication.b12_in_combination) for o in facts.orders)
+    ):
         return []
     chosen = orders.REGIMENS[_TEMPLATES[facts.settings.vegan_regimen]]
-    refs = [f.ref for f in facts.vegan if f.ref]
-    evidence = [say(facts, f"{RULE_ID}.evidence.diet", finding=f.describe()) for f in facts.vegan]
-    actions = [
-        say(facts, f"{RULE_ID}.action.advise", regimen=chosen.words),
-        say(facts, f"{RULE_ID}.action.options"),
-        say(facts, f"{RULE_ID}.action.oral"),
-    ]
-    caveats = []
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(facts.vegan)
+    c.each("diet", facts.vegan)
+    c.act("advise", "options", "oral", regimen=chosen.words)
     if facts.settings.vegan_regimen == "seed":
-        caveats.append(say(facts, f"{RULE_ID}.caveat.seed"))
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.INFO,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(facts, evidence, actions, caveats, ["S-VEGAN", "S-CKS"]),
-            refs,
-            "S-VEGAN",
-            [compose.offer_regimen(facts, chosen, refs)],
-        )
-    ]
+        c.caveat("seed")
+    c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    return [c.card(Indicator.INFO, "summary", ["S-VEGAN", "S-CKS"], "S-VEGAN")]
