@@ -7,12 +7,12 @@ S-AAFP25 [V2], S-LC-B12 [V]. MMA ≤ 0.50 µmol/L with a renal flag is "possibly
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "b12-indeterminate-functional-tests"
@@ -33,48 +33,35 @@ SETTINGS = (
 def evaluate(facts: Facts) -> list[Card]:
     """Return info (warning with neuro findings) asking for MMA on an indeterminate B12."""
     first = facts.b12_first_line
-    if facts.b12_status is not B12Status.INDETERMINATE or first is None:
+    if facts.b12_status is not B12Status.INDETERMINATE or first is None or facts.on_any_b12:
         return []
-    if facts.on_any_b12 or facts.drafted_tests("mma"):
+    asked = facts.hook is Hook.PATIENT_VIEW or facts.drafted_tests("b12", "holotc", focus_only=True)
+    if not asked or facts.drafted_tests("mma"):
         return []
-    if facts.hook is not Hook.PATIENT_VIEW and not facts.drafted_tests(
-        "b12", "holotc", focus_only=True
-    ):
-        return []
-    refs = compose.b12_evidence_refs(facts)
-    evidence = [first.describe()]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
-    ]
-    offers = []
-    if facts.mma_renal_confounded and facts.mma is not None:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.mma_renal", mma=facts.mma.describe()))
+    renal_mma = facts.mma if facts.mma_renal_confounded else None  # renal impairment explains it
+    c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
+    c.evidence.append(first.describe())
+    c.each("neuro", facts.neuro_findings)
+    if renal_mma is not None:
+        c.line("mma_renal", mma=renal_mma.describe())
         if facts.egfr is not None:
-            evidence.append(facts.egfr.describe())
-        summary = say(facts, f"{RULE_ID}.summary.renal", value=first.value_text())
-        actions = [say(facts, f"{RULE_ID}.action.renal")]
+            c.evidence.append(facts.egfr.describe())
+        c.act("renal")
     else:
-        summary = say(facts, f"{RULE_ID}.summary.indeterminate", value=first.value_text())
-        actions = [
-            say(facts, f"{RULE_ID}.action.mma_specific"),
-            say(facts, f"{RULE_ID}.action.treat_if_strong"),
-        ]
+        c.act("mma_specific", "treat_if_strong")
         if facts.mma is None:
-            offers.append(compose.lab_test(facts, "mma", refs, recommended=True))
+            c.offers.append(compose.lab_test(facts, "mma", c.refs, recommended=True))
         if facts.homocysteine is None:
-            offers.append(compose.lab_test(facts, "homocysteine", refs))
+            c.offers.append(compose.lab_test(facts, "homocysteine", c.refs))
+    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
+    key = "summary.indeterminate" if renal_mma is None else "summary.renal"
+    summary = c.say(key, value=first.value_text())
     if len(summary) > 139:
-        summary = say(facts, f"{RULE_ID}.summary.short")
+        summary = c.say("summary.short")
+    indicator = Indicator.WARNING if facts.neuro_findings else Indicator.INFO
+    detail = compose.detail(
+        facts, c.evidence, c.actions, c.caveats, ["S-NG239", "S-BSH", "S-NO-MMA"]
+    )
     return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING if facts.neuro_findings else Indicator.INFO,
-            summary,
-            compose.detail(facts, evidence, actions, [], ["S-NG239", "S-BSH", "S-NO-MMA"]),
-            refs,
-            "S-NG239",
-            offers,
-        )
+        compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-NG239", c.offers)
     ]

@@ -8,12 +8,12 @@ after about 3 months untreated; us card source), S-US-DOSE [V2] (us regimen), S-
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
 from cards.orders import POTASSIUM_TIMING
-from cards.wording import say
 
 
 RULE_ID = "b12-neuro-untreated"
@@ -29,51 +29,31 @@ def evaluate(facts: Facts) -> list[Card]:
         return []
     if facts.is_child:
         return []  # paediatric-specialist speaks for children (§7.19)
-    focused_oral = [d for d in facts.focused_drafts() if d.is_b12 and not d.route.parenteral]
-    if facts.is_order_hook and not focused_oral:
+    oral = [d for d in facts.focused_drafts() if d.is_b12 and not d.route.parenteral]
+    if facts.is_order_hook and not oral:
         return []
-    chosen = compose.regimen(facts, "neuro")
-    evidence = compose.b12_evidence(facts) + [
-        say(facts, f"{RULE_ID}.evidence.neuro", finding=f.describe()) for f in facts.neuro_findings
+    potassium = facts.anaemia or facts.macrocytosis
+    c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
+    c.cite(facts.neuro_findings)
+    c.evidence += compose.b12_evidence(facts)
+    c.each("neuro", facts.neuro_findings)
+    for d in oral:
+        c.line("draft", draft=d.describe())
+    c.act("start", regimen=compose.regimen_words(facts, compose.regimen(facts, "neuro")))
+    c.act("seek_advice", "oral_not_enough", *(["potassium"] if potassium else []))
+    c.caveat("untreated")
+    c.offers += [
+        compose.treatment(facts, "neuro", c.refs),
+        compose.referral(facts, "neurology_referral", urgent=True, reasons=c.refs),
+        compose.referral(facts, "haematology_referral", urgent=True, reasons=c.refs),
     ]
-    evidence += [say(facts, f"{RULE_ID}.evidence.draft", draft=d.describe()) for d in focused_oral]
-    refs = compose.b12_evidence_refs(facts) + [f.ref for f in facts.neuro_findings if f.ref]
-    actions = [
-        say(facts, f"{RULE_ID}.action.start", regimen=compose.regimen_words(facts, chosen)),
-        say(facts, f"{RULE_ID}.action.seek_advice"),
-        say(facts, f"{RULE_ID}.action.oral_not_enough"),
-    ]
-    if facts.anaemia or facts.macrocytosis:
-        actions.append(say(facts, f"{RULE_ID}.action.potassium"))
-    caveats = [say(facts, f"{RULE_ID}.caveat.untreated")]
-    offers = [
-        compose.treatment(facts, "neuro", refs),
-        compose.referral(facts, "neurology_referral", urgent=True, reasons=refs),
-        compose.referral(facts, "haematology_referral", urgent=True, reasons=refs),
-    ]
-    if facts.anaemia or facts.macrocytosis:
-        offers.append(compose.lab_test(facts, "potassium", refs, timing=POTASSIUM_TIMING))
-    offers += [
-        compose.delete(
-            say(facts, f"{RULE_ID}.label.remove_draft", medication=d.medication.name),
-            d.ref,
-            recommended=False,
-        )
-        for d in focused_oral
+    if potassium:
+        c.offers.append(compose.lab_test(facts, "potassium", c.refs, timing=POTASSIUM_TIMING))
+    c.offers += [
+        compose.delete(c.say("label.remove_draft", medication=d.medication.name), d.ref, False)
+        for d in oral
         if d.ref and d.route in (Route.ORAL, Route.NASAL, Route.UNKNOWN)
     ]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.CRITICAL,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(
-                facts, evidence, actions, caveats, [compose.regimen_source(facts), "S-BSH"]
-            ),
-            refs + [d.ref for d in focused_oral],
-            compose.regimen_source(facts),
-            offers,
-        )
-    ]
+    c.refs += [d.ref for d in oral]
+    source = compose.regimen_source(facts)
+    return [c.card(Indicator.CRITICAL, "summary", [source, "S-BSH"], source)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cards import compose
 from cards import orders
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.facts import Order
@@ -15,7 +16,6 @@ from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.settings import Profile
-from cards.wording import say
 
 
 RULE_ID = "bariatric-prophylaxis"
@@ -45,38 +45,20 @@ def regimen(facts: Facts) -> orders.Regimen:
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return a warning when bariatric surgery meets no B12 supplement."""
-    if facts.hook is not Hook.PATIENT_VIEW or not facts.bariatric:
+    if facts.hook is not Hook.PATIENT_VIEW or not facts.bariatric or facts.b12_deficient:
         return []
-    if facts.b12_deficient or facts.is_child or facts.on_parenteral_b12:
-        return []
-    if supplement(facts) is not None:
+    if facts.is_child or facts.on_parenteral_b12 or supplement(facts) is not None:
         return []
     chosen = regimen(facts)
-    refs = [f.ref for f in facts.bariatric if f.ref]
-    evidence = [
-        say(facts, f"{RULE_ID}.evidence.surgery", finding=f.describe()) for f in facts.bariatric
-    ]
-    multivitamins = [o for o in facts.orders if o.active and o.medication.b12_in_combination]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.multivitamin", order=o.describe()) for o in multivitamins
-    ]
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(facts.bariatric)
+    c.each("surgery", facts.bariatric)
+    for o in facts.orders:
+        if o.active and o.medication.b12_in_combination:
+            c.line("multivitamin", order=o.describe())
     if facts.b12_first_line is not None:
-        evidence.append(facts.b12_first_line.describe())
+        c.evidence.append(facts.b12_first_line.describe())
     least = fmt_number(facts.settings.bariatric_min_daily_ug)
-    actions = [
-        say(facts, f"{RULE_ID}.action.lifelong", regimen=chosen.words, least=least),
-        say(facts, f"{RULE_ID}.action.check"),
-    ]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(facts, evidence, actions, [], ["S-AAFP17", "S-ASMBS"]),
-            refs,
-            "S-AAFP17",
-            [compose.offer_regimen(facts, chosen, refs)],
-        )
-    ]
+    c.act("lifelong", "check", regimen=chosen.words, least=least)
+    c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    return [c.card(Indicator.WARNING, "summary", ["S-AAFP17", "S-ASMBS"], "S-AAFP17")]

@@ -7,13 +7,13 @@ S-UMICH [V], S-ARUP-HCY [V], S-BSH [V].
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.facts import Marker
 from cards.labs import Klass
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "functional-b12-deficiency"
@@ -40,45 +40,34 @@ def evaluate(facts: Facts) -> list[Card]:
     explained = (not mma_raised or facts.mma_renal_confounded) and (
         not hcy_raised or facts.homocysteine_confounded
     )
-    if mma_raised and hcy_raised:
-        summary = f"{RULE_ID}.summary.both"
-    elif mma_raised:
-        summary = f"{RULE_ID}.summary.mma"
-    else:
-        summary = f"{RULE_ID}.summary.homocysteine"
-    evidence = [first.describe()]
-    evidence += [r.describe() for r in (facts.mma, facts.homocysteine) if r is not None]
+    results = [r for r in (first, facts.mma, facts.homocysteine) if r is not None]
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(results)
+    c.evidence += [r.describe() for r in results]
     present = []
     if facts.renal_flag and facts.egfr is not None:
-        present.append(say(facts, f"{RULE_ID}.confounder.renal", egfr=facts.egfr.describe()))
+        present.append(c.say("confounder.renal", egfr=facts.egfr.describe()))
     if facts.folate_low and facts.folate is not None:
-        folate = facts.folate.describe()
-        present.append(say(facts, f"{RULE_ID}.confounder.folate", folate=folate))
+        present.append(c.say("confounder.folate", folate=facts.folate.describe()))
     if facts.methotrexate_active:
-        present.append(say(facts, f"{RULE_ID}.confounder.methotrexate"))
+        present.append(c.say("confounder.methotrexate"))
     if present:
-        confounders = "; ".join(present)
-        evidence.append(say(facts, f"{RULE_ID}.evidence.confounders", confounders=confounders))
-    actions = [
-        say(facts, f"{RULE_ID}.action.causes"),
-        say(facts, f"{RULE_ID}.action.confounders"),
-    ]
-    refs = [r.ref for r in (first, facts.mma, facts.homocysteine) if r is not None and r.ref]
-    offers = []
+        c.line("confounders", confounders="; ".join(present))
+    c.act("causes", "confounders")
     if facts.mma is None:
-        offers.append(compose.lab_test(facts, "mma", refs))
+        c.offers.append(compose.lab_test(facts, "mma", c.refs))
     if facts.homocysteine is None:
-        offers.append(compose.lab_test(facts, "homocysteine", refs))
+        c.offers.append(compose.lab_test(facts, "homocysteine", c.refs))
+    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
+    both = mma_raised and hcy_raised
+    key = "summary.both" if both else "summary.mma" if mma_raised else "summary.homocysteine"
+    summary = c.say(key, b12=first.value_text())
+    indicator = Indicator.INFO if explained else Indicator.WARNING
+    detail = compose.detail(
+        facts, c.evidence, c.actions, c.caveats, ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]
+    )
     return [
         compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.INFO if explained else Indicator.WARNING,
-            say(facts, summary, b12=first.value_text()),
-            compose.detail(facts, evidence, actions, [], ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]),
-            refs,
-            "S-MAYO-MMA",
-            offers,
+            facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-MAYO-MMA", c.offers
         )
     ]

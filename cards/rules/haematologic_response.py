@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.labs import fmt_date
@@ -16,7 +17,6 @@ from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
-from cards.wording import say
 
 
 RULE_ID = "haematologic-response"
@@ -46,80 +46,47 @@ def evaluate(facts: Facts) -> list[Card]:
     after = start + timedelta(days=1)
     hct = facts.latest(Analyte.HAEMATOCRIT, since=after)
     retic = facts.latest(Analyte.RETICULOCYTES_PCT, since=after)
-    baseline_retic = next(
-        (r for r in facts.baseline if r.analyte is Analyte.RETICULOCYTES_PCT), None
-    )
-    evidence = [say(facts, f"{RULE_ID}.evidence.started", date=fmt_date(start), day=day)]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.baseline", result=r.describe()) for r in facts.baseline
-    ]
-    refs = [r.ref for r in facts.baseline if r.ref]
-    offers = [
-        compose.lab_test(facts, "blood_count", refs, recommended=True),
-        compose.lab_test(facts, "reticulocytes", refs, recommended=True),
-    ]
-    actions = [
-        say(
-            facts,
-            f"{RULE_ID}.action.measure",
-            first_day=s.response_first_day,
-            warning_day=s.response_warning_day,
-        ),
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(facts.baseline)
+    c.line("started", date=fmt_date(start), day=day)
+    for r in facts.baseline:
+        c.line("baseline", result=r.describe())
+    c.act("measure", first_day=s.response_first_day, warning_day=s.response_warning_day)
+    c.offers += [
+        compose.lab_test(facts, "blood_count", c.refs, recommended=True),
+        compose.lab_test(facts, "reticulocytes", c.refs, recommended=True),
     ]
     if hct is None and retic is None:
-        return [
-            compose.card(
-                facts,
-                RULE_ID,
-                TITLE,
-                Indicator.INFO,
-                say(facts, f"{RULE_ID}.summary.no_result", day=day),
-                compose.detail(
-                    facts,
-                    evidence,
-                    actions + [say(facts, f"{RULE_ID}.action.order")],
-                    [],
-                    ["S-FDA-CN"],
-                ),
-                refs,
-                "S-FDA-CN",
-                offers,
-            )
-        ]
-    if day < s.response_warning_day or hct is None or retic is None or hct.canonical is None:
+        c.act("order")
+        return _card(c, Indicator.INFO, c.say("summary.no_result", day=day))
+    if day < s.response_warning_day or hct is None or hct.canonical is None:
         return []
-    if hct.canonical >= s.hct_response_below_pct or retic.canonical is None:
+    if retic is None or retic.canonical is None or hct.canonical >= s.hct_response_below_pct:
         return []
     target = retic.lab_high * s.retic_response_factor if retic.lab_high is not None else None
+    baseline = next((r for r in facts.baseline if r.analyte is Analyte.RETICULOCYTES_PCT), None)
     poor = (target is not None and retic.canonical < target) or (
-        baseline_retic is not None
-        and baseline_retic.canonical is not None
-        and retic.canonical <= baseline_retic.canonical
+        baseline is not None
+        and baseline.canonical is not None
+        and retic.canonical <= baseline.canonical
     )
     if not poor:
         return []
-    evidence += [hct.describe(), retic.describe()]
+    c.evidence += [hct.describe(), retic.describe()]
     if target is not None:
-        evidence.append(
-            say(facts, f"{RULE_ID}.evidence.retic_below_target", target=fmt_number(target))
-        )
-    refs += [r.ref for r in (hct, retic) if r.ref]
-    actions.append(say(facts, f"{RULE_ID}.action.poor_response"))
+        c.line("retic_below_target", target=fmt_number(target))
+    c.cite([hct, retic])
+    c.act("poor_response")
+    c.offers.append(compose.lab_test(facts, "folate", c.refs))
+    values = {"hct": fmt_number(hct.canonical), "retic": fmt_number(retic.canonical)}
+    return _card(c, Indicator.WARNING, c.say("summary.poor_response", **values))
+
+
+def _card(c: Draft, indicator: Indicator, summary: str) -> list[Card]:
+    """Return the card as `Draft.card` builds it, with a summary that has values filled in."""
+    detail = compose.detail(c.facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN"])
     return [
         compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            say(
-                facts,
-                f"{RULE_ID}.summary.poor_response",
-                hct=fmt_number(hct.canonical),
-                retic=fmt_number(retic.canonical),
-            ),
-            compose.detail(facts, evidence, actions, [], ["S-FDA-CN"]),
-            refs,
-            "S-FDA-CN",
-            [*offers, compose.lab_test(facts, "folate", refs)],
+            c.facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-FDA-CN", c.offers
         )
     ]

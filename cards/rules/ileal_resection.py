@@ -7,12 +7,12 @@ have not been shown to be [V] S-ILEUM; the monthly IM regimen only via secondary
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "ileal-resection"
@@ -35,50 +35,30 @@ def evaluate(facts: Facts) -> list[Card]:
     if facts.b12_deficient or facts.on_parenteral_b12:
         return []
     length = facts.ileal_resection_cm
-    threshold = facts.settings.ileal_resection_cm
-    if length is not None and length < threshold:
-        return []
     treat = treatment_branch(facts)
     if treat and facts.is_child:
         return []  # paediatric-specialist speaks for the treatment branch under 16 (§7.19)
-    if not treat and (facts.b12_recent is not None or facts.mma_recent is not None):
-        return []
-    refs = [f.ref for f in facts.ileal_resection if f.ref]
-    evidence = [
-        say(facts, f"{RULE_ID}.evidence.resection", finding=f.describe())
-        for f in facts.ileal_resection
-    ]
+    recent = facts.b12_recent is not None or facts.mma_recent is not None
+    if not treat and (length is not None or recent):
+        return []  # a short resection, or an unknown length already monitored by a recent result
+    c = Draft(facts, RULE_ID, TITLE)
+    c.cite(facts.ileal_resection)
+    c.each("resection", facts.ileal_resection)
     if length is not None:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.length", cm=fmt_number(length)))
+        c.line("length", cm=fmt_number(length))
     else:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.length_unknown"))
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.context", finding=f.describe()) for f in facts.crohns_ileum
-    ]
-    actions = [say(facts, f"{RULE_ID}.action.threshold", cm=fmt_number(threshold))]
+        c.line("length_unknown")
+    c.each("context", facts.crohns_ileum)
+    c.act("threshold", cm=fmt_number(facts.settings.ileal_resection_cm))
     if treat:
         chosen = compose.maintenance_regimen(facts)
-        actions.append(
-            say(facts, f"{RULE_ID}.action.treat", regimen=compose.regimen_words(facts, chosen))
-        )
-        offers = [compose.offer_regimen(facts, chosen, refs)]
+        c.act("treat", regimen=compose.regimen_words(facts, chosen))
+        c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     else:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.no_result"))
-        actions.append(say(facts, f"{RULE_ID}.action.monitor"))
-        offers = [
-            compose.lab_test(facts, "b12", refs, recommended=True),
-            compose.lab_test(facts, "mma", refs),
+        c.line("no_result")
+        c.act("monitor")
+        c.offers += [
+            compose.lab_test(facts, "b12", c.refs, recommended=True),
+            compose.lab_test(facts, "mma", c.refs),
         ]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary"),
-            compose.detail(facts, evidence, actions, [], ["S-ILEUM"]),
-            refs,
-            "S-ILEUM",
-            offers,
-        )
-    ]
+    return [c.card(Indicator.WARNING, "summary", ["S-ILEUM"], "S-ILEUM")]

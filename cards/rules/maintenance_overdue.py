@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cards import compose
 from cards import orders
+from cards.draft import Draft
 from cards.facts import Dose
 from cards.facts import Facts
 from cards.facts import Hook
@@ -16,7 +17,6 @@ from cards.labs import fmt_date
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "maintenance-overdue"
@@ -65,9 +65,7 @@ def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
     The current product decides the interval: an active request or statement names it (an active
     oral or nasal one is current supply, so nothing is overdue); else the last dose does.
     """
-    if facts.hook is not Hook.PATIENT_VIEW or not facts.on_maintenance_regimen:
-        return None
-    if facts.b12_drafted:
+    if facts.hook is not Hook.PATIENT_VIEW or not facts.on_maintenance_regimen or facts.b12_drafted:
         return None
     current = [o for o in facts.orders if o.active and o.is_b12]
     if current and not any(o.route.parenteral for o in current):
@@ -78,15 +76,13 @@ def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
     last, prescribed = found
     days = (facts.today - last.when).days
     interval, grace = facts.maintenance_interval(last)
-    if last.route in (Route.ORAL, Route.NASAL):
-        supply_end = max((o.end for o in facts.orders if o.is_b12 and o.end), default=None)
-        ended = max(supply_end or last.when, last.when)
-        if (facts.today - ended).days <= facts.settings.maint_oral_supply_days:
-            return None
-        return last, prescribed, days, interval
-    if days <= interval + grace:
-        return None
-    return last, prescribed, days, interval
+    if last.route in (Route.ORAL, Route.NASAL):  # lapsed once the last supply has run out
+        ended = max((o.end for o in facts.orders if o.is_b12 and o.end), default=last.when)
+        since = (facts.today - max(ended, last.when)).days
+        covered = since <= facts.settings.maint_oral_supply_days
+    else:
+        covered = days <= interval + grace
+    return None if covered else (last, prescribed, days, interval)
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -97,39 +93,23 @@ def evaluate(facts: Facts) -> list[Card]:
     last, prescribed, days, interval = found
     lapse = days - interval
     critical = bool(facts.neuro_history) and lapse > facts.settings.maint_critical_lapse_days
-    chosen = (
-        orders.REGIMENS["MR-ORAL-1000"]
-        if last.route in (Route.ORAL, Route.NASAL)
-        else compose.maintenance_regimen(facts)
-    )
-    evidence = [say(facts, f"{RULE_ID}.evidence.last_dose", dose=last.describe())]
+    oral = last.route in (Route.ORAL, Route.NASAL)
+    chosen = orders.REGIMENS["MR-ORAL-1000"] if oral else compose.maintenance_regimen(facts)
+    c = Draft(facts, RULE_ID, TITLE, refs=[last.ref])  # the last dose's ref, even when empty
+    c.cite(facts.lifelong_indication)
+    c.line("last_dose", dose=last.describe())
     if prescribed:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.prescription_date"))
-    evidence.append(say(facts, f"{RULE_ID}.evidence.interval", interval=interval, lapse=lapse))
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.lifelong", finding=f.describe())
-        for f in facts.lifelong_indication
-    ]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.neuro_history", finding=f.describe())
-        for f in facts.neuro_history
-    ]
-    actions = [
-        say(facts, f"{RULE_ID}.action.resume", regimen=compose.regimen_words(facts, chosen)),
-        say(facts, f"{RULE_ID}.action.adherence"),
-        say(facts, f"{RULE_ID}.action.record"),
-    ]
-    refs = [last.ref, *(f.ref for f in facts.lifelong_indication if f.ref)]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.CRITICAL if critical else Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary", date=fmt_date(last.when), days=days),
-            compose.detail(facts, evidence, actions, [], ["S-BNF", "S-FDA-OH", "S-FDA-CN"]),
-            refs,
-            "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH",
-            [compose.offer_regimen(facts, chosen, refs)],
-        )
-    ]
+        c.line("prescription_date")
+    c.line("interval", interval=interval, lapse=lapse)
+    c.each("lifelong", facts.lifelong_indication)
+    c.each("neuro_history", facts.neuro_history)
+    c.act("resume", "adherence", "record", regimen=compose.regimen_words(facts, chosen))
+    c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
+    summary = c.say("summary", date=fmt_date(last.when), days=days)
+    detail = compose.detail(
+        facts, c.evidence, c.actions, c.caveats, ["S-BNF", "S-FDA-OH", "S-FDA-CN"]
+    )
+    indicator = Indicator.CRITICAL if critical else Indicator.WARNING
+    tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
+    return [compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, tag, c.offers)]
