@@ -53,9 +53,9 @@ class Draft:
         """Add the evidence line `evidence.<key>`."""
         self.evidence.append(self.say(f"evidence.{key}", **values))
 
-    def each(self, key: str, findings: Iterable[Described]) -> None:
-        """Add the evidence line `evidence.<key>` once per finding, described as `finding`."""
-        self.evidence += [self.say(f"evidence.{key}", finding=f.describe()) for f in findings]
+    def each(self, key: str, items: Iterable[Described], name: str = "finding") -> None:
+        """Add the evidence line `evidence.<key>` once per item, its description as `name`."""
+        self.evidence += [self.say(f"evidence.{key}", **{name: i.describe()}) for i in items]
 
     def act(self, *keys: str, **values: Any) -> None:
         """Add the actions `action.<key>`, in order, each rendered with the same values."""
@@ -76,18 +76,31 @@ class Draft:
         sources: Sequence[str],
         source_tag: str,
         refs: Iterable[str] | None = None,
+        **values: Any,
     ) -> Card:
-        """Return the card: `summary` is this rule's message key, `sources` the detail's sources.
+        """Return the card: `summary` is this rule's message key (rendered with `values`),
+        `sources` the detail's sources, `source_tag` the card's `source`.
 
         `refs` replaces the collected evidence references for the card's uuid where a branch
         identifies its card by more than its evidence (one card per draft and caution).
         """
+        return self.build(indicator, self.say(summary, **values), sources, source_tag, refs)
+
+    def build(
+        self,
+        indicator: Indicator,
+        summary: str,
+        sources: Sequence[str],
+        source_tag: str,
+        refs: Iterable[str] | None = None,
+    ) -> Card:
+        """Return the card with a summary already rendered (a rule that chooses between texts)."""
         return compose.card(
             self.facts,
             self.rule_id,
             self.title,
             indicator,
-            self.say(summary),
+            summary,
             compose.detail(self.facts, self.evidence, self.actions, self.caveats, sources),
             self.refs if refs is None else refs,
             source_tag,

@@ -53,15 +53,9 @@ def evaluate(facts: Facts) -> list[Card]:
             c.offers.append(compose.lab_test(facts, "mma", c.refs, recommended=True))
         if facts.homocysteine is None:
             c.offers.append(compose.lab_test(facts, "homocysteine", c.refs))
-    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
     key = "summary.indeterminate" if renal_mma is None else "summary.renal"
     summary = c.say(key, value=first.value_text())
     if len(summary) > 139:
         summary = c.say("summary.short")
     indicator = Indicator.WARNING if facts.neuro_findings else Indicator.INFO
-    detail = compose.detail(
-        facts, c.evidence, c.actions, c.caveats, ["S-NG239", "S-BSH", "S-NO-MMA"]
-    )
-    return [
-        compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-NG239", c.offers)
-    ]
+    return [c.build(indicator, summary, ["S-NG239", "S-BSH", "S-NO-MMA"], "S-NG239")]

@@ -58,16 +58,8 @@ def evaluate(facts: Facts) -> list[Card]:
         c.offers.append(compose.lab_test(facts, "mma", c.refs))
     if facts.homocysteine is None:
         c.offers.append(compose.lab_test(facts, "homocysteine", c.refs))
-    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
     both = mma_raised and hcy_raised
     key = "summary.both" if both else "summary.mma" if mma_raised else "summary.homocysteine"
-    summary = c.say(key, b12=first.value_text())
     indicator = Indicator.INFO if explained else Indicator.WARNING
-    detail = compose.detail(
-        facts, c.evidence, c.actions, c.caveats, ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]
-    )
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-MAYO-MMA", c.offers
-        )
-    ]
+    sources = ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]
+    return [c.card(indicator, key, sources, "S-MAYO-MMA", b12=first.value_text())]

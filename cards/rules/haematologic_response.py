@@ -58,7 +58,7 @@ def evaluate(facts: Facts) -> list[Card]:
     ]
     if hct is None and retic is None:
         c.act("order")
-        return _card(c, Indicator.INFO, c.say("summary.no_result", day=day))
+        return [c.card(Indicator.INFO, "summary.no_result", ["S-FDA-CN"], "S-FDA-CN", day=day)]
     if day < s.response_warning_day or hct is None or hct.canonical is None:
         return []
     if retic is None or retic.canonical is None or hct.canonical >= s.hct_response_below_pct:
@@ -79,14 +79,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("poor_response")
     c.offers.append(compose.lab_test(facts, "folate", c.refs))
     values = {"hct": fmt_number(hct.canonical), "retic": fmt_number(retic.canonical)}
-    return _card(c, Indicator.WARNING, c.say("summary.poor_response", **values))
-
-
-def _card(c: Draft, indicator: Indicator, summary: str) -> list[Card]:
-    """Return the card as `Draft.card` builds it, with a summary that has values filled in."""
-    detail = compose.detail(c.facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN"])
-    return [
-        compose.card(
-            c.facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-FDA-CN", c.offers
-        )
-    ]
+    return [c.card(Indicator.WARNING, "summary.poor_response", ["S-FDA-CN"], "S-FDA-CN", **values)]

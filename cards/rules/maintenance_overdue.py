@@ -105,11 +105,7 @@ def evaluate(facts: Facts) -> list[Card]:
     c.each("neuro_history", facts.neuro_history)
     c.act("resume", "adherence", "record", regimen=compose.regimen_words(facts, chosen))
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
-    # Draft.card takes no values for the summary: the card is built as Draft.card builds it
-    summary = c.say("summary", date=fmt_date(last.when), days=days)
-    detail = compose.detail(
-        facts, c.evidence, c.actions, c.caveats, ["S-BNF", "S-FDA-OH", "S-FDA-CN"]
-    )
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
-    return [compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, tag, c.offers)]
+    sources = ["S-BNF", "S-FDA-OH", "S-FDA-CN"]
+    return [c.card(indicator, "summary", sources, tag, date=fmt_date(last.when), days=days)]

@@ -49,11 +49,6 @@ def evaluate(facts: Facts) -> list[Card]:
     c.evidence.append(compose.no_recent_b12_line(facts))
     c.act("check", "when")
     c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
-    # the summary has a value, which Draft.card cannot pass: the card is built as Draft.card would
     key = "summary.on_metformin" if exposure is not None and months >= 1 else "summary.ordered"
-    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-MHRA", "S-AAFP17"])
     indicator = Indicator.WARNING if symptoms else Indicator.INFO
-    summary = c.say(key, months=length)
-    return [
-        compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-MHRA", c.offers)
-    ]
+    return [c.card(indicator, key, ["S-MHRA", "S-AAFP17"], "S-MHRA", months=length)]

@@ -54,14 +54,6 @@ def evaluate(facts: Facts) -> list[Card]:
     c.evidence += compose.b12_evidence(facts)[:1]
     c.act("review", "no_improvement")
     c.offers.append(compose.lab_test(facts, "blood_count", c.refs, recommended=True))
-    # the summary has a value, which Draft.card cannot pass: the card is built as Draft.card would
-    detail = compose.detail(
-        facts, c.evidence, c.actions, c.caveats, ["S-NG239", "S-CKS", "S-FDA-CN"]
-    )
-    summary = c.say("summary", weeks=weeks_ago)
     refs = [*c.refs, start.isoformat()]
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, Indicator.INFO, summary, detail, refs, "S-NG239", c.offers
-        )
-    ]
+    sources = ["S-NG239", "S-CKS", "S-FDA-CN"]
+    return [c.card(Indicator.INFO, "summary", sources, "S-NG239", refs, weeks=weeks_ago)]
