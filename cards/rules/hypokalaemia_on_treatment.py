@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.labs import Klass
@@ -19,7 +20,6 @@ from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
-from cards.wording import say
 
 
 RULE_ID = "hypokalaemia-on-treatment"
@@ -35,55 +35,49 @@ SETTINGS = (
 )
 
 
-def _low_potassium(facts: Facts) -> tuple[LabResult, str] | None:
+def _low_potassium(c: Draft) -> tuple[LabResult, str] | None:
     """Return the low potassium result and the therapy context, by hook (§7.6 a and b)."""
-    s = facts.settings
+    facts, s = c.facts, c.facts.settings
     if facts.hook is Hook.PATIENT_VIEW:
         start = facts.therapy_start_date
         latest = facts.latest(Analyte.POTASSIUM)
         if start is None or latest is None or latest.klass is not Klass.LOW:
             return None
-        if not any(d.route.parenteral for d in facts.b12_doses):
+        parenteral = any(d.route.parenteral for d in facts.b12_doses)
+        early = 0 <= (latest.when - start).days <= s.hypokalaemia_window_hours // 24
+        if not (parenteral and early and (facts.today - start).days <= s.hypokalaemia_card_days):
             return None
-        after = (latest.when - start).days
-        if not 0 <= after <= s.hypokalaemia_window_hours // 24:
-            return None
-        if (facts.today - start).days > s.hypokalaemia_card_days:
-            return None
-        return latest, say(facts, f"{RULE_ID}.evidence.started", date=fmt_date(start))
+        return latest, c.say("evidence.started", date=fmt_date(start))
     if facts.hook is Hook.ORDER_SIGN and facts.first_parenteral_dose:
         since = facts.today - timedelta(days=s.hypokalaemia_baseline_days)
         latest = facts.latest(Analyte.POTASSIUM, since=since)
         if latest is None or latest.klass is not Klass.LOW:
             return None
         drafted = [d.describe() for d in facts.drafts if d.is_b12 and d.route.parenteral]
-        return latest, say(facts, f"{RULE_ID}.evidence.drafted", drafted="; ".join(drafted))
+        return latest, c.say("evidence.drafted", drafted="; ".join(drafted))
     return None
 
 
 def evaluate(facts: Facts) -> list[Card]:
     """Return a warning (critical below 3.0 mmol/L or flag LL) for low potassium early on."""
-    found = _low_potassium(facts)
+    c = Draft(facts, RULE_ID, TITLE)
+    found = _low_potassium(c)
     if found is None:
         return []
     result, context = found
+    k = result.canonical
     critical = result.critical or (
-        result.canonical is not None
-        and result.canonical < facts.settings.potassium_critical_below_mmol_l
+        k is not None and k < facts.settings.potassium_critical_below_mmol_l
     )
-    value = fmt_number(result.canonical) if result.canonical is not None else result.value_text()
-    actions = [say(facts, f"{RULE_ID}.action.replace")]
-    refs = [result.ref] if result.ref else []
+    c.evidence += [result.describe(), context]
+    c.act("replace")
+    c.cite([result])
+    c.offers.append(compose.lab_test(facts, "potassium", c.refs, recommended=True))
+    indicator = Indicator.CRITICAL if critical else Indicator.WARNING
+    summary = c.say("summary", value=result.value_text() if k is None else fmt_number(k))
+    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN", "S-K"])
     return [
         compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.CRITICAL if critical else Indicator.WARNING,
-            say(facts, f"{RULE_ID}.summary", value=value),
-            compose.detail(facts, [result.describe(), context], actions, [], ["S-FDA-CN", "S-K"]),
-            refs,
-            "S-FDA-CN",
-            [compose.lab_test(facts, "potassium", refs, recommended=True)],
+            facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-FDA-CN", c.offers
         )
     ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from cards import compose
 from cards import terminology as vs
+from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.model import Card
@@ -78,47 +79,37 @@ def evaluate(
     indeterminate = facts.b12_status is B12Status.INDETERMINATE
     if not (replaced or dropped or drafted or indeterminate):
         return []
-    indicator = Indicator.INFO
     if any(card.rule_id == b12_neuro_untreated.RULE_ID for card, _ in replaced):
         indicator = Indicator.CRITICAL
-    elif any(c.indicator is Indicator.WARNING for c, _ in replaced) or any(
-        c.indicator is Indicator.CRITICAL for c in dropped
+    elif any(card.indicator is Indicator.WARNING for card, _ in replaced) or any(
+        card.indicator is Indicator.CRITICAL for card in dropped
     ):
         indicator = Indicator.WARNING
+    else:
+        indicator = Indicator.INFO
     age_min = facts.settings.age_min_adult
-    evidence = [say(facts, f"{RULE_ID}.evidence.age", age=facts.age_years, age_min=age_min)]
-    actions = []
+    c = Draft(facts, RULE_ID, TITLE)
+    c.line("age", age=facts.age_years, age_min=age_min)
     for card, advice in replaced:
-        actions.append(
-            say(facts, f"{RULE_ID}.action.replaced", advice=advice, summary=card.summary)
-        )
-        evidence += compose.evidence_lines(card)
+        c.act("replaced", advice=advice, summary=card.summary)
+        c.evidence += compose.evidence_lines(card)
     for card in dropped:
-        actions.append(say(facts, f"{RULE_ID}.action.dropped", summary=card.summary))
-    for draft in drafted:
-        evidence.append(say(facts, f"{RULE_ID}.evidence.drafted", product=draft.medication.name))
+        c.act("dropped", summary=card.summary)
+    for d in drafted:
+        c.line("drafted", product=d.medication.name)
     if indeterminate and facts.b12_first_line is not None:
-        result = facts.b12_first_line.describe()
-        evidence.append(say(facts, f"{RULE_ID}.evidence.indeterminate", result=result))
-    evidence = list(dict.fromkeys(evidence))
-    actions += [say(facts, f"{RULE_ID}.action.specialist")]
-    offers = []
+        c.line("indeterminate", result=facts.b12_first_line.describe())
+    c.evidence = list(dict.fromkeys(c.evidence))
+    c.act("specialist")
     if "paediatric_referral" in vs.ORDER_CODES:  # no code was sourced: only a site's own (§2.6)
         urgent = indicator is Indicator.CRITICAL
-        refs = compose.b12_evidence_refs(facts)
-        offers.append(compose.referral(facts, "paediatric_referral", urgent, refs))
-    anchors = [c.rule_id for c, _ in replaced] + [c.uuid for c in dropped]
-    anchors += [d.ref for d in drafted] + compose.b12_evidence_refs(facts)
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            indicator,
-            say(facts, f"{RULE_ID}.summary", age=age_min),
-            compose.detail(facts, evidence, actions, [], ["S-NG239"]),
-            anchors,
-            "S-NG239",
-            offers,
+        c.offers.append(
+            compose.referral(facts, "paediatric_referral", urgent, compose.b12_evidence_refs(facts))
         )
+    c.refs += [card.rule_id for card, _ in replaced] + [card.uuid for card in dropped]
+    c.refs += [d.ref for d in drafted] + compose.b12_evidence_refs(facts)
+    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-NG239"])
+    summary = c.say("summary", age=age_min)  # Draft.card renders a summary without values
+    return [
+        compose.card(facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-NG239", c.offers)
     ]

@@ -9,12 +9,12 @@ UK guidance allows high-dose oral maintenance in selected adherent patients [V] 
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import Facts
 from cards.facts import Order
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
-from cards.wording import say
 
 
 RULE_ID = "pernicious-anaemia-oral"
@@ -22,12 +22,6 @@ TITLE = "Pernicious anaemia treated with oral or nasal B12 only"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-US-DOSE", "S-BSH")
 SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg")
-
-
-def _current(facts: Facts) -> list[Order]:
-    """Return the current B12 orders: active, plus drafts in order hooks."""
-    drafts = facts.drafts if facts.is_order_hook else ()
-    return [o for o in (*facts.orders, *drafts) if o.is_b12 and (o.active or o.draft)]
 
 
 def _flagged(facts: Facts, current: list[Order]) -> list[Order]:
@@ -54,55 +48,32 @@ def evaluate(facts: Facts) -> list[Card]:
     """Return a warning when a lifelong malabsorption cause is treated by mouth or nose only."""
     if not (facts.pernicious_anaemia or facts.gastrectomy) or facts.is_child:
         return []
-    current = _current(facts)
+    drafts = facts.drafts if facts.is_order_hook else ()  # current: active, and drafts in orders
+    current = [o for o in (*facts.orders, *drafts) if o.is_b12 and (o.active or o.draft)]
     if facts.is_order_hook and not any(o.focus for o in current):
         return []
     flagged = _flagged(facts, current)
     if not flagged:
         return []
-    causes = [
-        say(facts, f"{RULE_ID}.evidence.pernicious_anaemia", finding=f.describe())
-        for f in facts.pernicious_anaemia
-    ]
-    causes += [
-        say(facts, f"{RULE_ID}.evidence.gastrectomy", finding=f.describe())
-        for f in facts.gastrectomy
-    ]
-    evidence = causes + [
-        say(facts, f"{RULE_ID}.evidence.current_b12", order=o.describe()) for o in flagged
-    ]
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.neuro_history", finding=f.describe())
-        for f in facts.neuro_history
-    ]
+    c = Draft(facts, RULE_ID, TITLE)
+    c.each("pernicious_anaemia", facts.pernicious_anaemia)
+    c.each("gastrectomy", facts.gastrectomy)
+    c.evidence += [c.say("evidence.current_b12", order=o.describe()) for o in flagged]
+    c.each("neuro_history", facts.neuro_history)
     chosen = compose.maintenance_regimen(facts)
-    actions = [
-        say(
-            facts, f"{RULE_ID}.action.im_maintenance", regimen=compose.regimen_words(facts, chosen)
-        ),
-        say(facts, f"{RULE_ID}.action.lifelong"),
-        say(facts, f"{RULE_ID}.action.uk_oral"),
-    ]
-    refs = [f.ref for f in (*facts.pernicious_anaemia, *facts.gastrectomy) if f.ref]
-    refs += [o.ref for o in flagged if o.ref]
-    if facts.pernicious_anaemia:
-        cause = say(facts, f"{RULE_ID}.cause.pernicious_anaemia")
-    else:
-        cause = say(facts, f"{RULE_ID}.cause.gastrectomy")
-    if all(o.route is Route.NASAL for o in flagged):
-        summary = say(facts, f"{RULE_ID}.summary.nasal", cause=cause)
-    else:
-        summary = say(facts, f"{RULE_ID}.summary.oral", cause=cause)
+    c.act("im_maintenance", regimen=compose.regimen_words(facts, chosen))
+    c.act("lifelong", "uk_oral")
+    c.cite([*facts.pernicious_anaemia, *facts.gastrectomy])
+    c.cite(flagged)
+    c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    cause = c.say("cause.pernicious_anaemia" if facts.pernicious_anaemia else "cause.gastrectomy")
+    nasal = all(o.route is Route.NASAL for o in flagged)
+    summary = c.say("summary.nasal" if nasal else "summary.oral", cause=cause)  # with a value
+    detail = compose.detail(
+        facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN", "S-FDA-OH", "S-BSH"]
+    )
     return [
         compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            Indicator.WARNING,
-            summary,
-            compose.detail(facts, evidence, actions, [], ["S-FDA-CN", "S-FDA-OH", "S-BSH"]),
-            refs,
-            "S-FDA-CN",
-            [compose.offer_regimen(facts, chosen, refs)],
+            facts, RULE_ID, TITLE, Indicator.WARNING, summary, detail, c.refs, "S-FDA-CN", c.offers
         )
     ]

@@ -8,13 +8,13 @@ deficient or vegan mothers are at risk [V] S-BNSSG, [V2] S-NG239.
 from __future__ import annotations
 
 from cards import compose
+from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.labs import Klass
 from cards.model import Card
 from cards.model import Indicator
 from cards.units import Analyte
-from cards.wording import say
 
 
 RULE_ID = "pregnancy-b12"
@@ -47,68 +47,42 @@ def evaluate(facts: Facts) -> list[Card]:
     branch = _branch(facts)
     if not branch:
         return []
-    refs = compose.b12_evidence_refs(facts)
-    evidence: list[str] = []
-    if branch in ("a", "b"):
-        evidence += [
-            say(facts, f"{RULE_ID}.evidence.pregnancy", finding=f)
-            for f in compose.pregnancy_lines(facts)
-        ]
+    untreated, pregnant = branch == "a", branch in ("a", "b")
+    c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
+    if pregnant:
+        lines = compose.pregnancy_lines(facts)
+        c.evidence += [c.say("evidence.pregnancy", finding=f) for f in lines]
     else:
-        evidence += [
-            say(facts, f"{RULE_ID}.evidence.breastfeeding", finding=f.describe())
-            for f in facts.breastfeeding
-        ]
-        evidence += [
-            say(facts, f"{RULE_ID}.evidence.diet", finding=f.describe()) for f in facts.vegan
-        ]
-    evidence += compose.b12_evidence(facts)
-    evidence += [
-        say(facts, f"{RULE_ID}.evidence.test_drafted", test=t.name)
-        for t in facts.drafted_tests("b12", "holotc")
-    ]
-    weeks = facts.settings.review_interval_weeks_pregnant
-    if branch == "a":
-        indicator = Indicator.WARNING
-        summary = say(facts, f"{RULE_ID}.summary.pregnant_untreated")
-        actions = [
-            say(facts, f"{RULE_ID}.action.pregnant_untreated.confirm"),
-            say(facts, f"{RULE_ID}.action.pregnant_untreated.review", weeks=weeks),
-        ]
-    elif branch == "b":
-        indicator = Indicator.INFO
-        summary = say(facts, f"{RULE_ID}.summary.pregnant_test")
-        actions = [
-            say(facts, f"{RULE_ID}.action.pregnant_test.prefer_holotc"),
-            say(facts, f"{RULE_ID}.action.pregnant_test.folic_acid"),
-        ]
+        c.each("breastfeeding", facts.breastfeeding)
+        c.each("diet", facts.vegan)
+    c.evidence += compose.b12_evidence(facts)
+    tests = facts.drafted_tests("b12", "holotc")
+    c.evidence += [c.say("evidence.test_drafted", test=t.name) for t in tests]
+    if untreated:
+        weeks = facts.settings.review_interval_weeks_pregnant
+        c.act("pregnant_untreated.confirm", "pregnant_untreated.review", weeks=weeks)
+    elif pregnant:
+        c.act("pregnant_test.prefer_holotc", "pregnant_test.folic_acid")
     else:
-        indicator = Indicator.INFO
-        summary = say(facts, f"{RULE_ID}.summary.breastfeeding")
-        actions = [say(facts, f"{RULE_ID}.action.breastfeeding")]
-    offers = []
+        c.act("breastfeeding")
     first = facts.b12_first_line
     holotc = facts.holotc_used is not None or (
         first is not None and first.analyte is Analyte.HOLOTC
     )
-    # The indeterminate-B12 card already asks for MMA when B12 is grey and untreated (§7.8).
-    grey = facts.b12_status is B12Status.INDETERMINATE and not facts.on_any_b12
-    if branch in ("a", "b") and facts.mma is None and not holotc and not facts.drafted_tests("mma"):
-        if grey:
-            actions.append(say(facts, f"{RULE_ID}.action.mma_elsewhere"))
+    if pregnant and facts.mma is None and not holotc and not facts.drafted_tests("mma"):
+        # The indeterminate-B12 card already asks for MMA when B12 is grey and untreated (§7.8).
+        if facts.b12_status is B12Status.INDETERMINATE and not facts.on_any_b12:
+            c.act("mma_elsewhere")
         else:
-            offers.append(compose.lab_test(facts, "mma", refs))
-    refs += [f.ref for f in (*facts.breastfeeding, *facts.vegan) if f.ref]
-    return [
-        compose.card(
-            facts,
-            RULE_ID,
-            TITLE,
-            indicator,
-            summary,
-            compose.detail(facts, evidence, actions, [], ["S-BNSSG", "S-NG239"]),
-            refs + [branch],
-            "S-BNSSG",
-            offers,
-        )
-    ]
+            c.offers.append(compose.lab_test(facts, "mma", c.refs))
+    c.cite([*facts.breastfeeding, *facts.vegan])
+    c.refs.append(branch)
+    indicator = Indicator.WARNING if untreated else Indicator.INFO
+    summary = (
+        "summary.pregnant_untreated"
+        if untreated
+        else "summary.pregnant_test"
+        if pregnant
+        else "summary.breastfeeding"
+    )
+    return [c.card(indicator, summary, ["S-BNSSG", "S-NG239"], "S-BNSSG")]
