@@ -63,10 +63,5 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("consider", "ng239")
     c.refs += [*exposure.refs, *(d.ref for d in focused)]
     c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
-    summary = c.say("summary", months=fmt_number(s.acid_suppression_min_months))  # with a value
-    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-AAFP17", "S-NG239"])
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, Indicator.INFO, summary, detail, c.refs, "S-AAFP17", c.offers
-        )
-    ]
+    months = fmt_number(s.acid_suppression_min_months)
+    return [c.card(Indicator.INFO, "summary", ["S-AAFP17", "S-NG239"], "S-AAFP17", months=months)]

@@ -41,13 +41,8 @@ def evaluate(facts: Facts) -> list[Card]:
         c.line("last_injection", dose=last.describe())
         c.act("injection", *(["ifab"] if ifab_tests else []), "mma")
         sources = ["S-MAYO-B12", "S-MAYO-IF"]
-        detail = compose.detail(facts, c.evidence, c.actions, c.caveats, sources)
-        summary = c.say("summary.injection", days=(facts.today - last.when).days)  # with a value
-        return [
-            compose.card(
-                facts, RULE_ID, TITLE, Indicator.INFO, summary, detail, c.refs, sources[0], c.offers
-            )
-        ]
+        days = (facts.today - last.when).days
+        return [c.card(Indicator.INFO, "summary.injection", sources, sources[0], days=days)]
     start = facts.any_therapy_start_date
     if b12_tests and facts.on_any_b12_record and start is not None:
         if (facts.today - start).days >= s.established_therapy_days:

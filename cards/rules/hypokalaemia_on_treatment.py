@@ -74,10 +74,5 @@ def evaluate(facts: Facts) -> list[Card]:
     c.cite([result])
     c.offers.append(compose.lab_test(facts, "potassium", c.refs, recommended=True))
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
-    summary = c.say("summary", value=result.value_text() if k is None else fmt_number(k))
-    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN", "S-K"])
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, indicator, summary, detail, c.refs, "S-FDA-CN", c.offers
-        )
-    ]
+    value = result.value_text() if k is None else fmt_number(k)
+    return [c.card(indicator, "summary", ["S-FDA-CN", "S-K"], "S-FDA-CN", value=value)]

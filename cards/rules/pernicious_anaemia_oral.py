@@ -68,12 +68,6 @@ def evaluate(facts: Facts) -> list[Card]:
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     cause = c.say("cause.pernicious_anaemia" if facts.pernicious_anaemia else "cause.gastrectomy")
     nasal = all(o.route is Route.NASAL for o in flagged)
-    summary = c.say("summary.nasal" if nasal else "summary.oral", cause=cause)  # with a value
-    detail = compose.detail(
-        facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN", "S-FDA-OH", "S-BSH"]
-    )
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, Indicator.WARNING, summary, detail, c.refs, "S-FDA-CN", c.offers
-        )
-    ]
+    key = "summary.nasal" if nasal else "summary.oral"
+    sources = ["S-FDA-CN", "S-FDA-OH", "S-BSH"]
+    return [c.card(Indicator.WARNING, key, sources, "S-FDA-CN", cause=cause)]

@@ -69,10 +69,5 @@ def evaluate(facts: Facts) -> list[Card]:
     c.refs += [d.ref for d in facts.drafts if d.is_b12]
     test = compose.lab_test(facts, "potassium", c.refs, recommended=True, timing=POTASSIUM_TIMING)
     c.offers.append(test)
-    summary = c.say("summary", hours=facts.settings.potassium_watch_hours)  # with a value
-    detail = compose.detail(facts, c.evidence, c.actions, c.caveats, ["S-FDA-CN", "S-FDA-OH"])
-    return [
-        compose.card(
-            facts, RULE_ID, TITLE, Indicator.WARNING, summary, detail, c.refs, "S-FDA-CN", c.offers
-        )
-    ]
+    hours = facts.settings.potassium_watch_hours
+    return [c.card(Indicator.WARNING, "summary", ["S-FDA-CN", "S-FDA-OH"], "S-FDA-CN", hours=hours)]
