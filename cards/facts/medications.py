@@ -217,15 +217,26 @@ def _single_dose_mg(dosage: Any, medication: Medication) -> float | None:
         return mg
     if medication.strength_mg is None:
         return None
-    unit = dose_unit(quantity).strip("{}").removesuffix("(s)").removesuffix("s")
+    # The UCUM code, else the unit text; a code that names no form ("1", the UCUM unity) leaves
+    # the unit text to say what was counted ({"code": "1", "unit": "tablet"}).
+    units = {
+        _form(said)
+        for said in (dose_unit(quantity), str(quantity.unit or "").lower())
+        if said.strip()
+    }
     forms = {
         "ingredient": _UNIT_DOSE_FORMS | _ML,  # (a) ingredient.strength, as before
         "unit": _UNIT_DOSE_FORMS,  # (b)/(c) one tablet, capsule or ampoule holds the strength
         "mL": _ML,  # (b)/(c) a concentration multiplies an mL dose only
     }[medication.strength_basis]
-    if unit in forms:
+    if units & forms:
         return float(Decimal(str(quantity.value)) * Decimal(str(medication.strength_mg)))
     return None
+
+
+def _form(unit: str) -> str:
+    """Return a dose unit as a form name: "{Tablets}" and "tablet(s)" are "tablet"."""
+    return unit.strip().strip("{}").removesuffix("(s)").removesuffix("s")
 
 
 def _antidote_dose(dosages: Sequence[Any], medication: Medication, settings: Settings) -> bool:

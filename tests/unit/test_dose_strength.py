@@ -71,6 +71,7 @@ TAB = {
 }
 CAPSULE = {"value": 1, "unit": "capsule"}
 ML = {"value": 1, "unit": "mL", "system": UCUM, "code": "mL"}
+UNITY_TABLET = {"value": 1, "system": UCUM, "code": "1", "unit": "tablet"}
 
 
 DAILY_MG = [
@@ -86,6 +87,7 @@ DAILY_MG = [
         _dosed(med_request(rxnorm="309593", period=1, period_unit="wk"), TBL),
         id="b-309593-weekly",
     ),
+    pytest.param(0.4, _dosed(med_request(rxnorm="198640"), UNITY_TABLET), id="b-unity-tablet"),
     pytest.param(1.0, _dosed(med_request(rxnorm="317106"), ML), id="b-per-ml-times-ml"),
     pytest.param(None, _dosed(med_request(rxnorm="317106"), TBL), id="b-per-ml-not-a-unit"),
     pytest.param(None, _dosed(med_request(rxnorm="198640"), ML), id="b-tablet-not-in-ml"),
@@ -128,10 +130,21 @@ DAILY_MG = [
         _dosed(med_request(text="Folic acid tablets, take with 250 mg of water"), TBL),
         id="c-mass-not-next-to-ingredient",
     ),
+    pytest.param(
+        5.0,
+        _dosed(med_request(text="Folic acid 5mg/5ml oral solution"), {"value": 5, "unit": "mL"}),
+        id="c-per-5-ml-times-5-ml",
+    ),
+    pytest.param(
+        None,
+        _dosed(med_request(text="Folic acid 5mg/5ml oral solution"), TBL),
+        id="c-per-ml-not-a-unit",
+    ),
     # Else unknown, as before.
     pytest.param(None, _dosed(med_request(rxnorm="4511"), TBL), id="ingredient-code-unknown"),
     pytest.param(None, _dosed(med_request(rxnorm="309596"), TBL), id="combination-unknown"),
     pytest.param(0.4, med_request(rxnorm="198640", dose=0.4, unit="mg"), id="mass-dose-as-sent"),
+    pytest.param(None, med_request(rxnorm="198640", dose=1, unit="puff"), id="other-unit-unknown"),
 ]
 
 
