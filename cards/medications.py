@@ -5,15 +5,26 @@ names (contained `#id`, or present in the same bundle). An ingredient class is f
 product or ingredient coding, (2) a Medication ingredient coding (inactive ingredients ignored), or
 (4) the text fallback, which runs only when no coding of the medication is known to any value set:
 a known code that lacks the class settles "no". (Step 3, the RxNav expansion cache, is not built.)
+
+The strength of one unit of a product (clinical-rules §11.1, second edition, which wins over §2.7's
+"tablet x known product strength") is the first known of: (a) a contained or bundled Medication's
+`ingredient.strength`; (b) the `strength` column of the product value-set row of a single-ingredient
+product code (status and source as the row's); (c) for a single-ingredient product, a mass written
+next to its ingredient in its text or a coding display ("Folic acid 400 microgram tablets").
+Else it is unknown, and so is a dose given in tablets.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
+from typing import Literal
 
 from cards import terminology as vs
 from cards import text
@@ -22,6 +33,8 @@ from cards.resources import concept_name
 from cards.resources import resource_id
 from cards.resources import texts
 from cards.settings import Settings
+from cards.strength import Strength
+from cards.strength import strengths_in_text
 from cards.wording import render
 
 
@@ -73,11 +86,16 @@ _MEDICATION_SETS = (
     vs.EXCLUDED_CODES,  # a known wrong code (RxNorm 7442 nitric oxide) settles "no" by itself
 )
 _B12_SETS = (vs.B12_INGREDIENTS, vs.B12_PRODUCTS_PARENTERAL, vs.B12_PRODUCTS_ORAL_NASAL)
+# The product sets whose rows carry a `strength` column (§11.1 (b); valueset_loader.STRENGTH_SETS).
+_STRENGTH_SETS = (vs.FOLATE_PRODUCTS, vs.B12_PRODUCTS_ORAL_NASAL, vs.B12_PRODUCTS_PARENTERAL)
 # RxNorm 309596: folic acid / liver extract / vitamin B12 injectable, a combination (§2.5).
 _COMBINATION_CODES = frozenset({"309596"})
 # Leucovorin (folinic acid) RxNorm 6313 [V] PGKB; the other reduced folates are methylfolates.
 _FOLINIC_CODES = frozenset({"6313"})
 _NITRIC_OXIDE_RXNORM = "7442"  # §2.3: nitric oxide, must never count as nitrous oxide [V] PGKB
+
+
+StrengthBasis = Literal["ingredient", "unit", "mL"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +115,11 @@ class Medication:
     pemetrexed: bool = False
     text_only: bool = False
     product_route: Route = Route.UNKNOWN  # route implied by the product code or form
-    strength_mg: float | None = None  # strength of one unit (tablet, ampoule), if known
+    strength_mg: float | None = None  # strength of one unit (tablet, ampoule), or per mL, if known
+    # Where the strength came from (§11.1): (a) "ingredient" (ingredient.strength's numerator, for
+    # any unit dose or mL as before), (b)/(c) "unit" (one tablet, capsule, ampoule) or "mL" (a
+    # concentration: only an mL dose is multiplied).
+    strength_basis: StrengthBasis = "ingredient"
 
 
 def _resolve(order: Any, bundle: Mapping[str, Any]) -> tuple[Any, Any, str]:
@@ -186,7 +208,7 @@ def describe(order: Any, bundle: Mapping[str, Any], settings: Settings) -> Medic
     multivitamin_text = text.has_phrase(combined, text.MULTIVITAMIN_WORDS) is not None
     prenatal_text = text.has_phrase(combined, text.PRENATAL_WORDS) is not None
     if known:
-        return _from_codes(
+        found = _from_codes(
             name,
             code_pairs,
             ingredient_pairs,
@@ -196,7 +218,89 @@ def describe(order: Any, bundle: Mapping[str, Any], settings: Settings) -> Medic
             folic_strength or strength,
             settings,
         )
-    return _from_text(name, combined, multivitamin_text, prenatal_text, settings)
+    else:
+        found = _from_text(name, combined, multivitamin_text, prenatal_text, settings)
+    single = _single_ingredient(found, active_ingredients, multivitamin_text or prenatal_text)
+    if found.strength_mg is not None or not single:
+        return found
+    stated = _coded_strength(code_pairs) or _written_strength(
+        found, [text.normalise(t) for t in all_texts if t]
+    )
+    if stated is None:
+        return found
+    return _with_strength(found, stated, settings)
+
+
+def _single_ingredient(found: Medication, active_ingredients: int, vitamin_text: bool) -> bool:
+    """Return whether a medication is one folic acid or one B12 product, not a combination."""
+    if found.b12_in_combination or active_ingredients > 1 or vitamin_text:
+        return False
+    return (found.folic_acid is not None) != (found.b12 is not None or found.cyanide_antidote)
+
+
+def _coded_strength(code_pairs: list[tuple[str, str]]) -> Strength | None:
+    """Return the `strength` column of a product row a coding matches (§11.1 (b)), if any."""
+    for value_set in _STRENGTH_SETS:
+        for system, code in code_pairs:
+            row = value_set.find(system, code)
+            if row is not None and row.strength is not None:
+                return row.strength
+    return None
+
+
+def _written_strength(found: Medication, normalised_texts: list[str]) -> Strength | None:
+    """Return a mass written next to the product's ingredient in its text (§11.1 (c)), if any.
+
+    "Next to" is: right after the ingredient's words, or after at most two more words
+    ("cyanocobalamin oral tablet 1000 mcg", "vitamin b12 (cyanocobalamin) 1000 mcg"), or right
+    before them ("1000 mcg cyanocobalamin"). A text that states two different masses next to the
+    ingredient gives none.
+    """
+    words = text.FOLIC_ACID_WORDS if found.folic_acid is not None else text.B12_WORDS
+    seen: list[Strength] = []
+    for said in normalised_texts:
+        spans = [(m.start(), m.end()) for m in _phrase_pattern(tuple(sorted(words))).finditer(said)]
+        for strength, start, end in strengths_in_text(said):
+            for word_start, word_end in spans:
+                after = said[word_end:start]
+                before = said[end:word_start]
+                if (start >= word_end and _NEAR_AFTER.fullmatch(after)) or (
+                    word_start >= end and _NEAR_BEFORE.fullmatch(before)
+                ):
+                    if strength not in seen:
+                        seen.append(strength)
+                    break
+    return seen[0] if len(seen) == 1 else None
+
+
+# Up to two words without digits between the ingredient and its mass; nothing but a space before.
+_NEAR_AFTER = re.compile(r"(?: [^\s\d]+){0,2} ?")
+_NEAR_BEFORE = re.compile(r"(?: (?:\d+(?:\.\d+)? ?)?ml)? ")
+
+
+@lru_cache(maxsize=8)
+def _phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Return a regex of whole-word phrases (normalised), longest first."""
+    ordered = sorted({text.normalise(w) for w in words}, key=lambda w: (-len(w), w))
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in ordered)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _with_strength(found: Medication, stated: Strength, settings: Settings) -> Medication:
+    """Return the medication with a strength from its code or text (§11.1 (b), (c))."""
+    mg = float(stated.mg)
+    antidote = found.cyanide_antidote or bool(
+        found.b12 is B12Product.HYDROXOCOBALAMIN
+        and not stated.per_ml
+        and mg >= settings.cyanokit_min_dose_mg  # §2.5 (b): strength of at least 1 g
+    )
+    return replace(
+        found,
+        strength_mg=mg,
+        strength_basis="mL" if stated.per_ml else "unit",
+        b12=None if antidote else found.b12,
+        cyanide_antidote=antidote,
+    )
 
 
 def _b12_product(pairs: list[tuple[str, str]], combined_text: str) -> B12Product:

@@ -5,6 +5,11 @@ provenance header of `#` lines and the columns `system,code,display,status,sourc
 one file and checks every row. Matching follows clinical-rules §2.1: any coding of a concept may
 match (never only the first), ICD-10-CM codes are compared with dots removed and upper-cased, and
 an ICD-10-CM row ending in `*` matches every code that starts with its stem.
+
+The single-ingredient product sets (`STRENGTH_SETS`) carry a sixth column, `strength`: the amount
+of the ingredient in one unit (`0.4 mg`, `1000 ug`) or per mL (`1 mg/mL`), in UCUM, filled from the
+code's own display and checked against it (clinical-rules §11.1 (b)); empty for an ingredient code,
+a combination or a display that states no strength.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from cards import text as _text
 from cards.errors import ValueSetError
+from cards.strength import Strength
+from cards.strength import parse_strength
+from cards.strength import strengths_in_text
 
 
 # Code system URIs (clinical-rules §2.1).
@@ -39,6 +48,14 @@ VERIFIED_STATUSES: Final = frozenset({"V", "V2"})
 
 COLUMNS: Final = ("system", "code", "display", "status", "source")
 ORDER_CODE_COLUMNS: Final = ("name", *COLUMNS)
+STRENGTH_COLUMNS: Final = (*COLUMNS, "strength")
+
+# Product sets whose rows may state a strength (clinical-rules §11.1 (b)): their packaged file has
+# the `strength` column; a site file of the same name may have it or not.
+STRENGTH_SETS: Final[frozenset[str]] = frozenset(
+    {"folate-products", "b12-products-oral-nasal", "b12-products-parenteral"}
+)
+
 
 # Sets allowed to hold only [U] codes, or none, because a text rule (clinical-rules §2.7) backs
 # them and only a site can supply a code: the Cyanokit exclusion (§2.5 (c)) stands on its text
@@ -69,8 +86,11 @@ class Code:
     display: str
     status: str
     source: str
+    strength: Strength | None = None  # product sets only (§11.1 (b)); see `STRENGTH_SETS`
 
     def __post_init__(self) -> None:
+        if self.strength is not None and not isinstance(self.strength, Strength):
+            raise TypeError(f"Code.strength must be a Strength, not {self.strength!r}")
         for name in COLUMNS:
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"Code.{name} must be a string, not {getattr(self, name)!r}")
@@ -248,11 +268,17 @@ def load(name: str, directory: Path | None = None, site: Path | None = None) -> 
     label, text = _read(name, directory)
     codes: list[Code] = []
     first_line: dict[tuple[str, str], str] = {}
-    sources = [(label, text)]
+    packaged_columns: tuple[tuple[str, ...], ...] = (
+        (STRENGTH_COLUMNS,) if name in STRENGTH_SETS else (COLUMNS,)
+    )
+    sources = [(label, text, packaged_columns)]
     if site is not None and (site / f"{name}.csv").is_file():
-        sources.append(_read(name, site))
-    for file_label, file_text in sources:
-        for lineno, values in _rows(file_label, file_text, COLUMNS):
+        site_columns: tuple[tuple[str, ...], ...] = (
+            (STRENGTH_COLUMNS, COLUMNS) if name in STRENGTH_SETS else (COLUMNS,)
+        )
+        sources.append((*_read(name, site), site_columns))
+    for file_label, file_text, columns in sources:
+        for lineno, values in _rows(file_label, file_text, *columns):
             row = _code(file_label, lineno, values)
             key = (row.system, normalise_code(row.system, row.code))
             if key in first_line:
@@ -348,10 +374,15 @@ def _read(name: str, directory: Path | None) -> tuple[str, str]:
     return label, text
 
 
-def _rows(label: str, text: str, columns: tuple[str, ...]) -> list[tuple[int, list[str]]]:
-    """Return (line number, fields) for each data row, after checking the header line."""
+def _rows(label: str, text: str, *allowed: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    """Return (line number, fields) for each data row, after checking the header line.
+
+    The header must be one of `allowed` (the first is the one named in messages); every data row
+    then has that header's number of fields.
+    """
     rows: list[tuple[int, list[str]]] = []
     header_seen = False
+    columns = allowed[0]
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -362,11 +393,12 @@ def _rows(label: str, text: str, columns: tuple[str, ...]) -> list[tuple[int, li
                 f"{label} line {lineno}: {exc}; put double quotes around a field holding a comma"
             ) from exc
         if not header_seen:
-            if tuple(values) != columns:
+            if tuple(values) not in allowed:
                 raise ValueSetError(
                     f"{label} line {lineno}: header is {','.join(values)!r}; the first line "
-                    f"after the # comments must be {','.join(columns)}"
+                    f"after the # comments must be {' or '.join(','.join(a) for a in allowed)}"
                 )
+            columns = tuple(values)
             header_seen = True
             continue
         if len(values) != len(columns):
@@ -382,8 +414,9 @@ def _rows(label: str, text: str, columns: tuple[str, ...]) -> list[tuple[int, li
 
 def _code(label: str, lineno: int, values: list[str]) -> Code:
     """Return the Code of one data row, or raise a ValueSetError saying how to fix the row."""
-    system, code, display, status, source = values
+    system, code, display, status, source = values[:5]
     where = f"{label} line {lineno}"
+    strength = _strength(where, code, display, values[5] if len(values) > 5 else "")
     if system not in KNOWN_SYSTEMS:
         raise ValueSetError(
             f"{where}: unknown system URI {system!r}; use one of {', '.join(sorted(KNOWN_SYSTEMS))}"
@@ -400,9 +433,28 @@ def _code(label: str, lineno: int, values: list[str]) -> Code:
             "brackets and put any note in the display"
         )
     try:
-        return Code(system, code, display, status, source)
+        return Code(system, code, display, status, source, strength)
     except ValueError as exc:
         raise ValueSetError(f"{where}: {exc}") from exc
+
+
+def _strength(where: str, code: str, display: str, cell: str) -> Strength | None:
+    """Return a row's strength after checking it is one the display states (§11.1 (b))."""
+    try:
+        strength = parse_strength(cell)
+    except ValueError as exc:
+        raise ValueSetError(f"{where}: {exc}") from exc
+    if strength is None:
+        return None
+    stated = [found for found, _, _ in strengths_in_text(_text.normalise(display))]
+    if strength not in stated:
+        said = ", ".join(str(s) for s in stated) or "none"
+        raise ValueSetError(
+            f"{where}: strength {cell!r} of code {code} is not one its display states "
+            f"(display says: {said}); fill the strength from the code's own display, or leave "
+            "it empty"
+        )
+    return strength
 
 
 def _subset(name: str, sources: Iterable[ValueSet], wanted: Iterable[str]) -> ValueSet:

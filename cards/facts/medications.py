@@ -168,7 +168,15 @@ _PERIOD_DAYS = {
     "mo": 30.44,
     "a": 365.25,
 }
-_UNIT_DOSE_FORMS = {"tablet", "tab", "capsule", "{tbl}", "ampoule", "ml", "vial"}
+# Dose units that count units of the product (§11.1): "1 tablet", "2 tablets", UCUM annotations
+# {tbl} and {pill} (the CDS Hooks Sandbox sends {pill} with no unit text: /work/shared/conformance
+# /sandbox), the v3 orderable drug form TAB, "capsule"; compared lower-case, without braces and a
+# plural "s". An ampoule or vial is one unit of an injectable; "ml" is kept for a contained
+# Medication's ingredient.strength, whose numerator has always multiplied it (§2.7).
+_UNIT_DOSE_FORMS = frozenset(
+    {"tablet", "tab", "tbl", "pill", "capsule", "cap", "caplet", "ampoule", "ampul", "vial"}
+)
+_ML = frozenset({"ml"})
 
 
 def _route(dosages: Sequence[Any], medication: Medication) -> Route:
@@ -207,9 +215,28 @@ def _single_dose_mg(dosage: Any, medication: Medication) -> float | None:
     mg = quantity_mg(quantity)
     if mg is not None:
         return mg
-    if dose_unit(quantity).rstrip("s") in _UNIT_DOSE_FORMS and medication.strength_mg is not None:
-        return float(Decimal(quantity.value)) * medication.strength_mg
+    if medication.strength_mg is None:
+        return None
+    # The UCUM code, else the unit text; a code that names no form ("1", the UCUM unity) leaves
+    # the unit text to say what was counted ({"code": "1", "unit": "tablet"}).
+    units = {
+        _form(said)
+        for said in (dose_unit(quantity), str(quantity.unit or "").lower())
+        if said.strip()
+    }
+    forms = {
+        "ingredient": _UNIT_DOSE_FORMS | _ML,  # (a) ingredient.strength, as before
+        "unit": _UNIT_DOSE_FORMS,  # (b)/(c) one tablet, capsule or ampoule holds the strength
+        "mL": _ML,  # (b)/(c) a concentration multiplies an mL dose only
+    }[medication.strength_basis]
+    if units & forms:
+        return float(Decimal(str(quantity.value)) * Decimal(str(medication.strength_mg)))
     return None
+
+
+def _form(unit: str) -> str:
+    """Return a dose unit as a form name: "{Tablets}" and "tablet(s)" are "tablet"."""
+    return unit.strip().strip("{}").removesuffix("(s)").removesuffix("s")
 
 
 def _antidote_dose(dosages: Sequence[Any], medication: Medication, settings: Settings) -> bool:

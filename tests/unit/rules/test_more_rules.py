@@ -569,6 +569,22 @@ def _oral_cyanocobalamin(dose_ug: float, period: int = 1, period_unit: str = "d"
     )
 
 
+def _tablets(
+    rxnorm: str | None, period: int, period_unit: str, unit: str = "{tbl}", text: str | None = None
+) -> dict:
+    """Return an active oral cyanocobalamin statement of 1 tablet per period (§11.1)."""
+    return med_statement(
+        rxnorm=rxnorm,
+        text=text,
+        route=ORAL,
+        dose=1,
+        unit=unit,
+        period=period,
+        period_unit=period_unit,
+        start=ago(100),
+    )
+
+
 BARIATRIC_PROPHYLAXIS = [
     row(BARIATRIC, EXAMPLE_24, "example-24"),
     row(set(), EXAMPLE_25, "example-25-oral-supplement"),
@@ -611,6 +627,18 @@ BARIATRIC_PROPHYLAXIS = [
         "o99-84-condition",
     ),
     row(set(), EXAMPLE_24, "not-an-order-hook-rule", hook=OSIGN, drafts=[]),
+    # §11.1: "1 tablet" times the product's strength. Cyanocobalamin 1 mg once a week is about
+    # 143 micrograms a day, below 350: no supplement.
+    row(BARIATRIC, [*EXAMPLE_24, _tablets("309593", 1, "wk")], "309593-1-tablet-weekly"),
+    row(BARIATRIC, [*EXAMPLE_24, _tablets("309593", 1, "wk", "{pill}")], "309593-pill-weekly"),
+    row(
+        BARIATRIC,
+        [*EXAMPLE_24, _tablets(None, 1, "wk", text="Cyanocobalamin 1 mg tablets")],
+        "text-1-mg-tablet-weekly",
+    ),
+    row(set(), [*EXAMPLE_24, _tablets("309593", 1, "d")], "309593-1-tablet-daily"),
+    row(set(), [*EXAMPLE_24, _tablets("309593", 2, "d")], "309593-1-tablet-every-2-days"),
+    row(set(), [*EXAMPLE_24, _tablets("11248", 1, "wk")], "ingredient-strength-unknown-counts"),
 ]
 
 

@@ -282,6 +282,20 @@ PRENATAL_DRAFT = med_request(rxnorm="198640", dose=0.4, unit="mg", status="draft
 MV_DRAFT = med_request(contained_medication=MULTIVITAMIN, status="draft", id="mv-1")
 CRITICAL = {("folate-before-b12", "critical")}
 
+
+def _dmd_folic_acid(code: str) -> dict[str, Any]:
+    """Return a folic acid request coded in dm+d only, dosed as 1 tablet daily (§11.1 (b))."""
+    order = med_request(dose=1, unit="tablet")
+    order["medicationCodeableConcept"] = {"coding": [{"system": SNOMED, "code": code}]}
+    return order
+
+
+def _tablet_draft(order: dict[str, Any]) -> dict[str, Any]:
+    """Return the order-select chart options for `order` as the selected draft "fa-t"."""
+    draft = {**order, "id": "fa-t", "status": "draft"}
+    return {"hook": OSEL, "drafts": [draft], "selections": ["MedicationRequest/fa-t"]}
+
+
 WARNING = {("folate-before-b12", "warning")}
 
 FOLATE_BEFORE_B12 = [
@@ -372,6 +386,33 @@ FOLATE_BEFORE_B12 = [
         hook=OSEL,
         drafts=[FA_DRAFT, OH_DRAFT],
         selections=["MedicationRequest/oh-1"],
+    ),
+    # §11.1: "1 tablet" times the product's strength; 0.4 mg a day in pregnancy is the routine
+    # supplement (§7.3 exemption), at a booking visit with no B12 result yet.
+    *(
+        row(
+            set(), [patient(31), PREGNANT], f"prenatal-{name}-booking-visit", **_tablet_draft(draft)
+        )
+        for name, draft in (
+            ("198640-1-tablet", med_request(rxnorm="198640", dose=1, unit="{tbl}")),
+            ("198640-sandbox-pill", med_request(rxnorm="198640", dose=1, unit="{pill}")),
+            ("dmd-327552003-1-tablet", _dmd_folic_acid("327552003")),
+            (
+                "text-400-microgram",
+                med_request(text="Folic acid 400 microgram tablets", dose=1, unit="tablet"),
+            ),
+        )
+    ),
+    *(
+        row(
+            WARNING, [patient(31), PREGNANT], f"prenatal-{name}-not-routine", **_tablet_draft(draft)
+        )
+        for name, draft in (
+            ("310410-1-mg-tablet", med_request(rxnorm="310410", dose=1, unit="{tbl}")),
+            ("198640-2-tablets", med_request(rxnorm="198640", dose=2, unit="tablets")),
+            ("dmd-327550006-5-mg", _dmd_folic_acid("327550006")),
+            ("ingredient-4511-strength-unknown", med_request(rxnorm="4511", dose=1, unit="TAB")),
+        )
     ),
 ]
 
