@@ -301,6 +301,40 @@ def _range_class(
     return None
 
 
+def _range_as_sent(
+    obs: Any,
+    analyte: Analyte,
+    value: float | None,
+    comparator: str | None,
+    unit: str | None,
+    canonical: float | None,
+    patient: Patient,
+    when: date,
+) -> tuple[float | None, float | None, str | None] | None:
+    """Return the reference range that decided (§4.2 step 2) as the lab sent it (§11.3).
+
+    The same entry `_range_class` uses: its low and high as sent, and their unit as sent (the
+    value's unit when the range names none).
+    """
+    if value is None:
+        return None
+    use_canonical = canonical is not None
+    for entry in _applicable_ranges(obs, patient, patient.age_on(when)):
+        low = _limit(entry.low, analyte, unit, use_canonical)
+        high = _limit(entry.high, analyte, unit, use_canonical)
+        if (low if analyte in _LOW_SIDE else high) is None:
+            continue
+        sent = [
+            (float(Decimal(q.value)), units.unit_of(q.code, q.unit, q.system))
+            if q is not None and q.value is not None
+            else (None, None)
+            for q in (entry.low, entry.high)
+        ]
+        range_unit = sent[0][1] or sent[1][1] or unit
+        return sent[0][0], sent[1][0], range_unit
+    return None
+
+
 def _censored(klass_at: Any, x: float, comparator: str | None) -> Klass | None:
     """Classify a value, or a censored interval only when it lies inside one band (§4.1)."""
     at_value: Klass = klass_at(x)

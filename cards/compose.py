@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cards import orders
+from cards import units
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.facts import StatusBasis
+from cards.labs import display_unit
+from cards.labs import fmt_date
 from cards.labs import fmt_number
 from cards.model import TOPIC_SYSTEM
 from cards.model import Action
@@ -168,13 +172,24 @@ def risk_evidence(facts: Facts) -> list[str]:
 
 
 def no_recent_b12_line(facts: Facts) -> str:
-    """Return the line saying there is no usable B12 result in the lookback (and the last one)."""
+    """Return the line saying there is no usable B12 result in the lookback (and the last one).
+
+    A result in the lookback that could not be used is named with why, so the card never says
+    "no B12 result" when one exists (clinical-rules §11.3).
+    """
     older = facts.latest(Analyte.B12, Analyte.HOLOTC)
+    since = facts.today - timedelta(days=facts.settings.b12_recent_days)
+    unusable = [
+        r.describe()
+        for r in facts.results
+        if r.analyte in (Analyte.B12, Analyte.HOLOTC) and not r.usable and r.when >= since
+    ]
     return say(
         facts,
         "common.evidence.no_recent_b12",
         days=facts.settings.b12_recent_days,
         older=older.describe() if older is not None else "",
+        unusable=unusable,
     )
 
 
@@ -202,18 +217,21 @@ def b12_evidence(facts: Facts) -> list[str]:
             lines.append(facts.holotc_used.describe())
         if facts.b12_status_reason in (StatusBasis.MMA_RAISED, StatusBasis.MMA_NORMAL):
             if facts.mma is not None:
-                strong = (
-                    facts.mma.canonical is not None
-                    and facts.mma.canonical > facts.settings.mma_strong_above_umol_l
-                )
-                limit = fmt_number(facts.settings.mma_strong_above_umol_l)
+                strong_limit = facts.settings.mma_strong_above_umol_l
+                strong = facts.mma.canonical is not None and facts.mma.canonical > strong_limit
+                # the limit in the unit the lab sent, as the band is (§11.3)
+                sent = units.from_canonical(facts.mma.analyte, strong_limit, facts.mma.unit)
+                unit = units.normalise_unit(facts.mma.unit) if sent is not None else "umol/L"
                 lines.append(
                     say(
                         facts,
                         "common.evidence.mma",
                         mma=facts.mma.describe(),
                         basis=facts.b12_status_basis,
-                        strong=limit if strong else "",
+                        strong=fmt_number(sent if sent is not None else strong_limit)
+                        if strong
+                        else "",
+                        unit=display_unit(unit or "umol/L"),
                     )
                 )
         elif facts.b12_status_reason in (
@@ -232,11 +250,27 @@ def b12_evidence(facts: Facts) -> list[str]:
     for unusable in facts.unusable_first_line:
         if first is None or unusable.when >= first.when:
             lines.append(say(facts, "common.evidence.unusable", result=unusable.describe()))
-    for finding in facts.pernicious_anaemia:
-        lines.append(say(facts, "common.evidence.pernicious_anaemia", finding=finding.describe()))
-    for finding in facts.deficiency_conditions:
-        lines.append(say(facts, "common.evidence.condition", finding=finding.describe()))
-    if facts.b12_status is B12Status.UNKNOWN and not facts.unusable_first_line:
+    excluded = [r for r in facts.excluded_first_line if first is None or r.when >= first.when]
+    for result in excluded:  # why a result was not used, once (§11.3)
+        lines.append(
+            say(
+                facts,
+                "common.evidence.excluded",
+                result=f"{result.name} {result.value_text()} on {fmt_date(result.when)}",
+                days=result.days_after_injection,
+            )
+        )
+    listed: set[str] = set()
+    for key, findings in (
+        ("common.evidence.pernicious_anaemia", facts.pernicious_anaemia),
+        ("common.evidence.condition", facts.deficiency_conditions),
+    ):
+        for finding in findings:  # the same Condition once in a card's evidence (§11.3)
+            if finding.ref and finding.ref in listed:
+                continue
+            listed.add(finding.ref)
+            lines.append(say(facts, key, finding=finding.describe()))
+    if facts.b12_status is B12Status.UNKNOWN and not facts.unusable_first_line and not excluded:
         lines.append(say(facts, "common.evidence.no_b12_12_months"))
     return lines
 
@@ -249,7 +283,7 @@ def b12_evidence_refs(facts: Facts) -> list[str]:
         if r is not None and r.ref
     ]
     refs += [f.ref for f in (*facts.pernicious_anaemia, *facts.deficiency_conditions) if f.ref]
-    return refs
+    return list(dict.fromkeys(refs))  # a Condition that is two kinds of evidence, once (§11.3)
 
 
 def detail(
@@ -263,7 +297,8 @@ def detail(
 
     Every part is already in the site's wording (§8): the rules' and `common.toml`'s messages.
     """
-    parts = [say(facts, "common.detail.evidence"), *[f"- {line}" for line in evidence]]
+    shown = list(dict.fromkeys(evidence))  # a line (the same Condition, result) once (§11.3)
+    parts = [say(facts, "common.detail.evidence"), *[f"- {line}" for line in shown]]
     if actions:
         parts += ["", say(facts, "common.detail.actions"), *[f"- {line}" for line in actions]]
     if caveats:

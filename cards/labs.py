@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
@@ -17,16 +18,17 @@ from typing import Any
 
 from cards import terminology as vs
 from cards import units
-from cards.classification import _FIRST_LINE
-from cards.classification import _FLAG_INDETERMINATE
 from cards.classification import Basis as Basis
 from cards.classification import Klass as Klass
 from cards.classification import Patient as Patient
-from cards.classification import _flags
 from cards.classification import _instant
 from cards.classification import _range_side
 from cards.classification import _reported_result
 from cards.classification import classify as classify
+from cards.lab_basis import _basis_text
+from cards.lab_basis import _same_number
+from cards.lab_basis import display_unit as display_unit
+from cards.lab_basis import fmt_number as fmt_number
 from cards.resources import as_date
 from cards.resources import codings
 from cards.resources import concept_name
@@ -64,36 +66,9 @@ _RETIC_ABSOLUTE_LOINC = "14196-0"  # Reticulocytes [#/volume]: no conversion to 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-_DISPLAY_UNITS = {"umol/L": "µmol/L", "mL/min/{1.73_m2}": "mL/min/1.73 m²", "ug/L": "µg/L"}
-
-
-_SAME_NUMBER = ({"pg/mL", "ng/L"}, {"ng/mL", "ug/L"})  # different words, same number
-
-
-def _same_number(a: str | None, b: str) -> bool:
-    return any({a, b} <= pair for pair in _SAME_NUMBER)
-
-
-def display_unit(unit: str, settings: Settings | None = None) -> str:
-    """Return a unit as clinicians read it: µmol/L for umol/L; ng/L for pg/mL in uk (§8)."""
-    if unit == "pg/mL" and settings is not None and settings.profile.value == "uk":
-        return "ng/L"  # numerically equal
-    return _DISPLAY_UNITS.get(unit, unit)
-
-
 def fmt_date(day: date) -> str:
     """Return a date as card text shows it: 19 Nov 2026."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def fmt_number(value: float) -> str:
-    """Return a number without float noise: 0.55, 142, 129."""
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    text = f"{value:.3g}"
-    if "." in text and "e" not in text:
-        text = text.rstrip("0").rstrip(".")  # 2.50 -> 2.5, never 40 -> 4
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +95,9 @@ class LabResult:
     at: float = 0.0  # effective time of day as a timestamp, for same-day ordering (§4.1)
     unreadable_value: bool = False  # NaN, Infinity or out of range as sent (§11.3)
     profile: Profile = Profile.UK  # the site's card language, for the test's name
+    text_value: str = ""  # a valueString or valueCodeableConcept as sent (§11.3)
+    same_time: str = ""  # the other results at the same time and why this one is used (§11.2)
+    days_after_injection: int | None = None  # drawn this many days after a parenteral dose (§4.1)
 
     @property
     def usable(self) -> bool:
@@ -132,19 +110,19 @@ class LabResult:
         return render(self.profile, f"common.lab.{self.analyte.value}")
 
     def value_text(self) -> str:
-        """Return the value as reported, then normalised: 95 pmol/L (= 129 pg/mL)."""
+        """Return the value as reported, then converted: 95 pmol/L, about 129 ng/L (§11.3).
+
+        A censored value keeps its comparator (<50 pg/mL) and a text or coded value is shown as
+        the lab sent it (clinical-rules §11.3: never "no numeric value").
+        """
         say = self._say
         if self.unreadable_value:
             return say("value.unreadable")
         if self.value is None:
+            if self.text_value:
+                return say("value.as_sent", text=self.text_value)
             return say("value.none")
-        unit = display_unit(self.unit) if self.unit else say("value.no_unit")
-        shown = say(
-            "value.reported",
-            comparator=self.comparator or "",
-            value=fmt_number(self.value),
-            unit=unit,
-        )
+        shown = self.reported_text()
         canonical_unit = units.CANONICAL_UNIT.get(self.analyte)
         if (
             self.canonical is not None
@@ -162,6 +140,18 @@ class LabResult:
                 )
         return shown
 
+    def reported_text(self) -> str:
+        """Return the number as reported, with its comparator and the unit sent: <50 pg/mL."""
+        if self.value is None:
+            return self.text_value
+        unit = display_unit(self.unit) if self.unit else self._say("value.no_unit")
+        return self._say(
+            "value.reported",
+            comparator=self.comparator or "",
+            value=fmt_number(self.value),
+            unit=unit,
+        )
+
     def describe(self) -> str:
         """Return the evidence line a card shows: test, value, unit, date, basis and status."""
         details = []
@@ -172,6 +162,8 @@ class LabResult:
             details.append(self.note)
         if self.status in _LABELLED_STATUSES:
             details.append(self._say(f"status.{self.status}"))
+        if self.same_time:
+            details.append(self.same_time)
         return self._say(
             "lab_line",
             name=self.name,
@@ -199,18 +191,36 @@ def analyte_of(code_concept: Any) -> tuple[Analyte, str] | None:
 def read_results(
     observations: Iterable[Any], patient: Patient, today: date, settings: Settings
 ) -> list[LabResult]:
-    """Return every countable laboratory result, superseded ones removed, oldest first."""
-    candidates: list[tuple[LabResult, tuple[str, ...]]] = []
+    """Return every countable laboratory result, superseded ones removed, oldest first.
+
+    The order does not depend on the order of the Observations (clinical-rules §11.2): every
+    tie is broken by the §4.1 ties and then by the result's own content.
+    """
+    candidates: list[tuple[LabResult, tuple[str, ...], str]] = []
     for obs in observations:
         result = _read_one(obs, patient, today, settings)
         if result is not None:
             candidates.append(result)
-    return _drop_superseded(candidates)
+    return _note_same_time(_drop_superseded(candidates))
+
+
+def _text_value(obs: Any) -> str:
+    """Return a valueString or valueCodeableConcept as the lab sent it, else ''."""
+    if isinstance(obs.valueString, str) and obs.valueString.strip():
+        return str(obs.valueString.strip())
+    concept = obs.valueCodeableConcept
+    if concept is not None:
+        if concept.text:
+            return str(concept.text)
+        for _system, code, display in codings(concept):
+            if display or code:
+                return str(display or code)
+    return ""
 
 
 def _read_one(
     obs: Any, patient: Patient, today: date, settings: Settings
-) -> tuple[LabResult, tuple[str, ...]] | None:
+) -> tuple[LabResult, tuple[str, ...], str] | None:
     status = str(obs.status or "")
     if status not in _USABLE_STATUSES or obs.dataAbsentReason is not None:
         return None
@@ -256,9 +266,8 @@ def _read_one(
         if reported is not None:
             klass, basis, note = reported, Basis.LAB_FLAG, ""
     lab_high = _range_side(obs, analyte, unit, patient, when, "high")
-    lab_low = _range_side(obs, analyte, unit, patient, when, "low")
     basis_text = _basis_text(
-        analyte, klass, basis, _flags(obs), lab_low, lab_high, patient, when, settings
+        obs, analyte, klass, basis, unit, value, comparator, canonical, patient, when, settings
     )
     result = LabResult(
         analyte=analyte,
@@ -281,40 +290,147 @@ def _read_one(
         canonical_label=display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings),
         unreadable_value=unreadable_value,
         profile=settings.profile,
+        text_value=_text_value(obs) if value is None else "",
     )
     identifiers = tuple(sorted(f"{i.system}|{i.value}" for i in obs.identifier or () if i.value))
-    key = identifiers or (code, str(obs.effectiveDateTime or when))
-    return result, key
+    same_time = f"{code}|{obs.effectiveDateTime or when}"
+    return result, identifiers, same_time
 
 
-def _drop_superseded(candidates: list[tuple[LabResult, tuple[str, ...]]]) -> list[LabResult]:
-    """Keep one result per identifier (or code and time): amended/corrected win (§4.1)."""
-    best: dict[tuple[str, ...], LabResult] = {}
-    for result, key in candidates:
-        current = best.get(key)
+_SUPERSEDING = frozenset({"amended", "corrected"})
+
+
+def _drop_superseded(
+    candidates: list[tuple[LabResult, tuple[str, ...], str]],
+) -> list[LabResult]:
+    """Keep one result per superseded group, oldest first (§4.1 as revised by §11.2).
+
+    Two results are one result reported twice when they share an `identifier`, or when they
+    are for the same code at the same effective time and one of them is `amended`/`corrected`;
+    the group keeps its best version (status, later issued, then content). Two results for the
+    same test at the same time are otherwise two results, both kept: `current` chooses between
+    them by the §4.1 ties, never by their order in the Bundle.
+    """
+    parent = list(range(len(candidates)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_identifier: dict[str, int] = {}
+    by_time: dict[str, list[int]] = {}
+    for i, (_result, identifiers, same_time) in enumerate(candidates):
+        for identifier in identifiers:
+            if identifier in by_identifier:
+                parent[root(i)] = root(by_identifier[identifier])
+            else:
+                by_identifier[identifier] = i
+        by_time.setdefault(same_time, []).append(i)
+    for members in by_time.values():
+        superseding = [i for i in members if candidates[i][0].status in _SUPERSEDING]
+        for i in members if superseding else ():
+            parent[root(i)] = root(superseding[0])
+    best: dict[int, LabResult] = {}
+    for i, (result, _identifiers, _same_time) in enumerate(candidates):
+        group = root(i)
+        current = best.get(group)
         if current is None or _rank(result) > _rank(current):
-            best[key] = result
+            best[group] = result
     return sorted(best.values(), key=_order_key)
 
 
-def _rank(result: LabResult) -> tuple[int, float]:
+def _rank(result: LabResult) -> tuple[int, float, tuple[int, float, str, str]]:
+    """Which version of one result is kept: status, later issued, then content (§4.1)."""
     issued = result.issued.timestamp() if result.issued is not None else 0.0
-    return (_USABLE_STATUSES[result.status], issued)
+    return (_USABLE_STATUSES[result.status], issued, _content(result))
 
 
 _ABNORMALITY = {Klass.LOW: 2, Klass.HIGH: 2, Klass.POSITIVE: 2, Klass.INDETERMINATE: 1}
 
 
-def _order_key(result: LabResult) -> tuple[date, float, float, int, int]:
+def _severity(result: LabResult) -> float:
+    """Return how far a result lies to its abnormal side: lower for low, higher for high."""
+    x = result.canonical if result.canonical is not None else result.value
+    if x is None:
+        return 0.0
+    return -x if result.klass is Klass.LOW else x if result.klass is Klass.HIGH else 0.0
+
+
+def _content(result: LabResult) -> tuple[int, float, str, str]:
+    """The last ties: the more abnormal class, further on its abnormal side, then the content.
+
+    The final members (value as reported, then the reference) only make the order total, so no
+    answer depends on the order of the Bundle's entries (§11.2).
+    """
+    return (
+        _ABNORMALITY.get(result.klass, 0),
+        _severity(result),
+        result.reported_text(),
+        result.ref,
+    )
+
+
+def _order_key(
+    result: LabResult,
+) -> tuple[date, float, float, int, tuple[int, float, str, str]]:
     """Sort key for "the current result": effective time, later issued, status, more abnormal."""
     issued = result.issued.timestamp() if result.issued is not None else 0.0
-    return (
-        result.when,
-        result.at,
-        issued,
-        _USABLE_STATUSES[result.status],
-        _ABNORMALITY.get(result.klass, 0),
-    )
+    return (result.when, result.at, issued, _USABLE_STATUSES[result.status], _content(result))
+
+
+def _note_same_time(results: list[LabResult]) -> list[LabResult]:
+    """Name the other results of a test at the same time on the one that is used (§11.2).
+
+    "two results at the same time: 410 and 150 pg/mL; the lower is used": the chosen result is
+    the last of its group in the sorted order, the one `current` returns.
+    """
+    groups: dict[tuple[Analyte, date, float], list[int]] = {}
+    for i, result in enumerate(results):
+        if result.usable:
+            groups.setdefault((result.analyte, result.when, result.at), []).append(i)
+    noted = list(results)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        group = [results[i] for i in members]
+        chosen, runner_up = group[-1], group[-2]
+        units_sent = {r.unit for r in group}
+        same_unit = len(units_sent) == 1 and chosen.value is not None
+        values = [
+            (r.comparator or "") + fmt_number(r.value)
+            if same_unit and r.value is not None
+            else r.reported_text()
+            for r in group
+        ]
+        noted[members[-1]] = replace(
+            chosen,
+            same_time=render(
+                chosen.profile,
+                _PARTS + "same_time",
+                count=len(group),
+                values=values,
+                unit=display_unit(chosen.unit or "") if same_unit else "",
+                which=_why_chosen(chosen, runner_up),
+                status=chosen.status,
+            ),
+        )
+    return noted
+
+
+def _why_chosen(chosen: LabResult, other: LabResult) -> str:
+    """Return which §4.1 tie chose a result over another at the same time."""
+    if chosen.issued != other.issued:
+        return "later-issued"
+    if _USABLE_STATUSES[chosen.status] != _USABLE_STATUSES[other.status]:
+        return "status"
+    if _severity(chosen) != _severity(other) or chosen.klass is not other.klass:
+        a, b = chosen.canonical, other.canonical
+        if a is not None and b is not None and a != b:
+            return "lower" if a < b else "higher"
+        return "more-abnormal"
+    return ""
 
 
 def current(
@@ -340,87 +456,3 @@ def current(
 def concept_text(obs: Any) -> str:
     """Return the Observation's code name (for logs and cards)."""
     return concept_name(obs.code)
-
-
-def _basis_text(
-    analyte: Analyte,
-    klass: Klass,
-    basis: Basis | None,
-    flags: set[str],
-    lab_low: float | None,
-    lab_high: float | None,
-    patient: Patient,
-    when: date,
-    settings: Settings,
-) -> str:
-    """Return what decided the class, in words a card can show."""
-    unit = display_unit(units.CANONICAL_UNIT.get(analyte, ""), settings)
-    words = settings.profile
-    if basis is Basis.LAB_FLAG:
-        text = render(words, _PARTS + "basis.lab_flag", flags=", ".join(sorted(flags)))
-    elif basis is Basis.LAB_RANGE:
-        limits = "–".join(fmt_number(x) for x in (lab_low, lab_high) if x is not None)
-        text = (
-            render(words, _PARTS + "basis.lab_range", limits=limits, unit=unit)
-            if limits
-            else render(words, _PARTS + "basis.lab_reference_range")
-        )
-    elif basis is Basis.DEFAULT_BAND:
-        band = _band_words(analyte, klass, patient, settings, unit)
-        return render(words, _PARTS + "basis.default_band", band=band)
-    else:
-        return ""
-    if analyte in _FIRST_LINE and klass is Klass.INDETERMINATE and not flags & _FLAG_INDETERMINATE:
-        upper = (
-            settings.b12_indeterminate_max_pg_ml
-            if analyte is Analyte.B12
-            else settings.holotc_indeterminate_max_pmol_l
-        )
-        text = render(
-            words, _PARTS + "basis.grey_zone", basis=text, upper=fmt_number(upper), unit=unit
-        )
-    return text
-
-
-def _band_words(
-    analyte: Analyte, klass: Klass, patient: Patient, settings: Settings, unit: str
-) -> str:
-    """Return the default band that applied, e.g. '< 180 pg/mL'."""
-    s = settings
-    bands = {
-        Analyte.B12: (s.b12_deficient_below_pg_ml, s.b12_indeterminate_max_pg_ml),
-        Analyte.HOLOTC: (s.holotc_deficient_below_pmol_l, s.holotc_indeterminate_max_pmol_l),
-    }
-    if analyte in bands:
-        low, upper = bands[analyte]
-        return {
-            Klass.LOW: f"< {fmt_number(low)} {unit}",
-            Klass.INDETERMINATE: f"{fmt_number(low)}–{fmt_number(upper)} {unit}",
-        }.get(klass, f"> {fmt_number(upper)} {unit}")
-    high = {
-        Analyte.MMA: s.mma_raised_above_umol_l,
-        Analyte.HOMOCYSTEINE: s.homocysteine_raised_above_umol_l,
-        Analyte.MCV: s.mcv_high_above_fl,
-    }.get(analyte)
-    if high is not None:
-        sign = ">" if klass is Klass.HIGH else "≤"
-        return f"{sign} {fmt_number(high)} {unit}"
-    if analyte is Analyte.HAEMOGLOBIN:
-        if patient.pregnant:
-            low_limit: float | None = s.hb_low_pregnant_g_dl
-        elif patient.sex == "male":
-            low_limit = s.hb_low_male_g_dl
-        else:
-            low_limit = s.hb_low_female_g_dl
-    else:
-        low_limit = {
-            Analyte.FOLATE_SERUM: s.folate_serum_low_below_ng_ml,
-            Analyte.FOLATE_RBC: s.folate_rbc_low_below_nmol_l,
-            Analyte.POTASSIUM: s.potassium_low_below_mmol_l,
-            Analyte.HAEMATOCRIT: s.hct_response_below_pct,
-            Analyte.EGFR: s.egfr_renal_flag_below,
-        }.get(analyte)
-    if low_limit is None:
-        return ""
-    sign = "<" if klass is Klass.LOW else "≥"
-    return f"{sign} {fmt_number(low_limit)} {unit}"

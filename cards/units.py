@@ -291,3 +291,15 @@ def same_unit(a: str | None, b: str | None) -> bool:
     blanks are resolved first ("umol/l" equals "umol/L"); otherwise the match is exact.
     """
     return normalise_unit(a) == normalise_unit(b)
+
+
+def from_canonical(analyte: Analyte, canonical_value: float, unit: str | None) -> float | None:
+    """Return a canonical value expressed in `unit`, or None when `unit` cannot be converted.
+
+    The inverse of `to_canonical`, for showing a band or limit in the unit the lab sent
+    (clinical-rules §11.3: "a B12 in pg/mL gets 'below the default 180 pg/mL'").
+    """
+    factor = CONVERSION_FACTOR.get(analyte, {}).get(normalise_unit(unit) or "")
+    if not factor or not math.isfinite(canonical_value):
+        return None
+    return canonical_value / factor

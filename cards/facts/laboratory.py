@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ class LaboratoryFacts(TypedDict):
     results: tuple[LabResult, ...]
     b12_first_line: LabResult | None
     unusable_first_line: tuple[LabResult, ...]
+    excluded_first_line: tuple[LabResult, ...]
     b12_status: B12Status
     b12_status_basis: str
     b12_status_reason: StatusBasis
@@ -109,6 +111,7 @@ def read_laboratory(
         "results": results,
         "b12_first_line": status.first_line,
         "unusable_first_line": status.unusable,
+        "excluded_first_line": status.excluded,
         "b12_status": status.status,
         "b12_status_basis": status.basis,
         "b12_status_reason": status.reason,
@@ -169,7 +172,17 @@ def _ifab_name(result: LabResult, settings: Settings) -> str:
 
 def _post_injection(when: date, parenteral: Sequence[date], settings: Settings) -> bool:
     """Return whether a result was drawn ≤ 14 days after a parenteral B12 dose [V] S-MAYO-B12."""
-    return any(0 <= (when - d).days <= settings.post_injection_exclusion_days for d in parenteral)
+    return _days_after_injection(when, parenteral, settings) is not None
+
+
+def _days_after_injection(when: date, parenteral: Sequence[date], settings: Settings) -> int | None:
+    """Return the days since the latest parenteral dose within the exclusion window, or None."""
+    gaps = [
+        (when - d).days
+        for d in parenteral
+        if 0 <= (when - d).days <= settings.post_injection_exclusion_days
+    ]
+    return min(gaps) if gaps else None
 
 
 def _low_folate(results: Sequence[LabResult], today: date, settings: Settings) -> LabResult | None:
@@ -217,6 +230,7 @@ class _Status:
     basis: str
     first_line: LabResult | None
     unusable: tuple[LabResult, ...]
+    excluded: tuple[LabResult, ...]
     holotc: LabResult | None
     mma: LabResult | None
     homocysteine: LabResult | None
@@ -253,6 +267,16 @@ def _b12_status(
     ]
     first = labs.current(first_line_results, [Analyte.B12, Analyte.HOLOTC])
     unusable = tuple(r for r in first_line_results if not r.usable)
+    # A result the post-injection rule set aside says so on the card that would have used it
+    # (clinical-rules §11.3: "B12 520 ng/L on 30 Nov not used: drawn 6 days after an injection").
+    excluded = tuple(
+        replace(r, days_after_injection=days)
+        for r in results
+        if r.analyte in (Analyte.B12, Analyte.HOLOTC)
+        and r.usable
+        and since <= r.when <= today
+        and (days := _days_after_injection(r.when, parenteral, s)) is not None
+    )
     window = timedelta(days=s.functional_days)
     anchor = first.when if first is not None else today
     lo, hi = (anchor - window, anchor + window) if first is not None else (today - window, today)
@@ -316,6 +340,7 @@ def _b12_status(
         basis=basis,
         first_line=first,
         unusable=unusable,
+        excluded=excluded,
         holotc=holotc_used,
         mma=mma,
         homocysteine=hcy,

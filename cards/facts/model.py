@@ -190,6 +190,7 @@ class Facts:
     results: tuple[LabResult, ...] = ()
     b12_first_line: LabResult | None = None
     unusable_first_line: tuple[LabResult, ...] = ()
+    excluded_first_line: tuple[LabResult, ...] = ()  # drawn ≤ 14 days after an injection (§4.1)
     b12_status: B12Status = B12Status.UNKNOWN
     b12_status_basis: str = ""  # for display; logic reads b12_status_reason
     b12_status_reason: StatusBasis | None = None

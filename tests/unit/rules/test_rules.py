@@ -248,6 +248,48 @@ B12_DEFICIENCY_UNTREATED = [
         [patient(63, "male"), _b12(110, 3, status="entered-in-error"), _b12(420, 60)],
         "example-12-entered-in-error",
     ),
+    # §11.2: two results at the same time are two results; the more abnormal is current,
+    # whatever their order, unless one is amended/corrected or they share an identifier.
+    row(UNTREATED, [patient(64), _b12(410, 9), _b12(150, 9)], "same-time-lower-used"),
+    row(UNTREATED, [patient(64), _b12(150, 9), _b12(410, 9)], "same-time-lower-used-reversed"),
+    row(
+        set(),
+        [patient(64), _b12(150, 9), _b12(410, 9, status="corrected")],
+        "same-time-corrected-supersedes",
+    ),
+    row(
+        set(),
+        [patient(64), _b12(410, 9, status="corrected"), _b12(150, 9)],
+        "same-time-corrected-supersedes-reversed",
+    ),
+    row(
+        set(),
+        [
+            patient(64),
+            _b12(150, 9, identifier=[{"system": "lab", "value": "A1"}]),
+            _b12(
+                410, 9, identifier=[{"system": "lab", "value": "A1"}], issued="2026-11-21T10:00:00Z"
+            ),
+        ],
+        "same-time-shared-identifier-later-issued",
+    ),
+    # §11.3: text values are read through the lab's flag and shown as sent.
+    row(
+        UNTREATED,
+        [
+            patient(56),
+            observation(B12, None, None, ago(11), valueString="<50 pg/mL", interpretation="L"),
+        ],
+        "text-value-below-50-flag-low",
+    ),
+    row(
+        set(),
+        [
+            patient(60),
+            observation(B12, None, None, ago(11), valueString=">2000 pg/mL", interpretation="H"),
+        ],
+        "text-value-above-2000-flag-high",
+    ),
 ]
 
 
