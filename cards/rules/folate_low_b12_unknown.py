@@ -33,18 +33,19 @@ def evaluate(facts: Facts) -> list[Card]:
         or facts.b12_deficient
         or facts.on_any_b12
         or facts.drafted_tests("b12", "holotc")
-        or any(
-            r.analyte in (Analyte.B12, Analyte.HOLOTC)
-            and r.usable
-            and abs((r.when - folate.when).days) <= days
-            for r in facts.results
-        )
     ):
+        return []
+    near = [
+        r
+        for r in facts.results
+        if r.analyte in (Analyte.B12, Analyte.HOLOTC) and abs((r.when - folate.when).days) <= days
+    ]
+    if any(r.usable for r in near):
         return []
     c = Draft(facts, RULE_ID, TITLE)
     c.cite([folate])
     c.evidence.append(folate.describe())
-    c.line("no_b12", days=days)
+    c.line("no_b12", days=days, unusable=[r.describe() for r in near])
     c.act("check_b12", "treat_both")
     c.offers += [
         compose.lab_test(facts, "b12", c.refs, recommended=True),

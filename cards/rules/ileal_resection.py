@@ -6,6 +6,8 @@ have not been shown to be [V] S-ILEUM; the monthly IM regimen only via secondary
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cards import compose
 from cards.draft import Draft
 from cards.facts import Facts
@@ -13,6 +15,7 @@ from cards.facts import Hook
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
+from cards.units import Analyte
 
 
 RULE_ID = "ileal-resection"
@@ -55,7 +58,10 @@ def evaluate(facts: Facts) -> list[Card]:
         c.act("treat", regimen=compose.regimen_words(facts, chosen))
         c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     else:
-        c.line("no_result")
+        since = facts.today - timedelta(days=facts.settings.b12_recent_days)
+        analytes = (Analyte.B12, Analyte.HOLOTC, Analyte.MMA)
+        unusable = [r for r in facts.results if r.analyte in analytes and r.when >= since]
+        c.line("no_result", unusable=[r.describe() for r in unusable if not r.usable])
         c.act("monitor")
         c.offers += [
             compose.lab_test(facts, "b12", c.refs, recommended=True),

@@ -813,6 +813,15 @@ def test_ileal_treatment_is_uk_maintenance():
         pytest.param(
             ["Resected length 25 cm"], [*EXAMPLE_40, _length(250, "mm")], LENGTH, id="mm-in-cm"
         ),
+        pytest.param(
+            ["No B12 or MMA result in the past 12 months"], EXAMPLE_40, Settings(), id="no-result"
+        ),
+        pytest.param(
+            ["No usable B12 or MMA result in the past 12 months (B12 150 mIU/L"],
+            [*EXAMPLE_40, observation(B12, 150, "mIU/L", ago(8))],
+            Settings(),
+            id="unreadable-b12-named",
+        ),
     ],
 )
 def test_ileal_resection_detail(phrases, resources, settings):

@@ -567,6 +567,22 @@ def test_example_38_suggests_b12_and_mma():
     assert {"ServiceRequest 2132-9", "ServiceRequest 13964-2"} == _suggested(card)
 
 
+@pytest.mark.parametrize(
+    ("phrase", "resources"),
+    [
+        pytest.param("No B12 or holoTC result within 90 days", LOW_FOLATE, id="none-at-all"),
+        pytest.param(
+            "No usable B12 or holoTC result within 90 days of this folate (B12 150 mIU/L",
+            [*LOW_FOLATE, observation(B12, 150, "mIU/L", ago(8))],
+            id="unreadable-unit-named",
+        ),
+    ],
+)
+def test_folate_low_b12_unknown_names_an_unusable_b12(phrase, resources):
+    """A B12 that exists but could not be used is named, never "no B12 result" (§11.3)."""
+    assert phrase in _card(_run(resources), "folate-low-b12-unknown").detail
+
+
 # --- potassium-monitoring (§7.5) ------------------------------------------------------------
 
 EXAMPLE_30 = [patient(74), _b12(95, 4), _hb(8.9, 3), _hydroxocobalamin(1)]
