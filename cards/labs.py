@@ -38,6 +38,7 @@ from cards.settings import Profile
 from cards.settings import Settings
 from cards.units import Analyte
 from cards.wording import render
+from cards.wording import word
 
 
 _USABLE_STATUSES = {"final": 2, "amended": 3, "corrected": 3, "preliminary": 1, "unknown": 0}
@@ -156,8 +157,12 @@ class LabResult:
         """Return the evidence line a card shows: test, value, unit, date, basis and status."""
         details = []
         if self.basis is not None and self.klass is not Klass.UNUSABLE:
-            basis = self.basis_text or self.basis.value
-            details.append(self._say("lab_class", klass=self.klass.value, basis=basis))
+            basis = self.basis_text or word(self.profile, "basis", self.basis.name)
+            details.append(
+                self._say(
+                    "lab_class", klass=word(self.profile, "klass", self.klass.name), basis=basis
+                )
+            )
         if self.note:
             details.append(self.note)
         if self.status in _LABELLED_STATUSES:

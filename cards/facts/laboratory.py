@@ -24,6 +24,7 @@ from cards.labs import fmt_date
 from cards.settings import Settings
 from cards.units import Analyte
 from cards.wording import render
+from cards.wording import word
 
 
 class LaboratoryFacts(TypedDict):
@@ -332,7 +333,11 @@ def _b12_status(
     basis = render(
         s.profile,
         f"common.evidence_parts.b12_status.{reason.value}",
-        **({"name": first.name, "klass": first.klass.value} if first is not None else {}),
+        **(
+            {"name": first.name, "klass": word(s.profile, "klass", first.klass.name)}
+            if first is not None
+            else {}
+        ),
     )
     return _Status(
         status=status,

@@ -19,6 +19,7 @@ from cards.settings import Profile
 from cards.settings import Settings
 from cards.units import Analyte
 from cards.wording import render
+from cards.wording import word
 
 
 class Hook(StrEnum):
@@ -112,10 +113,12 @@ class Dose:
         return render(
             self.profile,
             "common.evidence_parts.dose",
-            product=self.product.value,
-            route="" if self.route is Route.UNKNOWN else self.route.value,
+            product=word(self.profile, "product", self.product.name),
+            route=""
+            if self.route is Route.UNKNOWN
+            else word(self.profile, "route", self.route.name),
             date=fmt_date(self.when),
-            source=self.source,
+            source=word(self.profile, "dose_source", self.source),
         )
 
 
@@ -150,7 +153,9 @@ class Order:
             name=self.medication.name,
             dose=self.dose_text,
             daily_mg="" if self.daily_mg is None else labs.fmt_number(self.daily_mg),
-            route="" if self.route is Route.UNKNOWN else self.route.value,
+            route=""
+            if self.route is Route.UNKNOWN
+            else word(self.profile, "route", self.route.name),
         )
 
 

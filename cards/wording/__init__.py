@@ -124,6 +124,13 @@ def render(profile: Profile, key: str, **values: Any) -> str:
     return MESSAGES[key].templates[profile].render(**values).strip()
 
 
+def word(profile: Profile, kind: str, name: str) -> str:
+    """Return the card's word for a value the code decides: `kind` is the vocabulary (`klass`,
+    `route`, `product`, `dose_source`, `recognised`, `basis`), `name` the value's name in code
+    (an enum member's name, or a dose source), so a card never shows the code's own names."""
+    return render(profile, f"common.word.{kind}.{name.lower().replace(' ', '_')}")
+
+
 def say(facts: Any, key: str, **values: Any) -> str:
     """Return a message in the wording of the facts' site profile (see `render`)."""
     return render(facts.profile, key, **values)

@@ -238,3 +238,27 @@ def test_one_profile_catalogue_shows_that_profile_only(capsys):
     assert 0 == main(["wording", "--profile", "us"])
     out = capsys.readouterr().out
     assert "  - uk:" not in out
+
+
+def _vocabularies() -> list[tuple[str, str]]:
+    from cards.classification import Basis
+    from cards.classification import Klass
+    from cards.medications import B12Product
+    from cards.medications import Recognised
+    from cards.medications import Route
+
+    names = [("klass", k.name) for k in Klass] + [("basis", b.name) for b in Basis]
+    names += [("route", r.name) for r in Route if r is not Route.UNKNOWN]
+    names += [("product", p.name) for p in B12Product]
+    names += [("recognised", r.value) for r in Recognised]
+    sources = ("administration", "statement", "request event", "completed request", "prescription")
+    return names + [("dose_source", s) for s in sources]
+
+
+@pytest.mark.parametrize(("kind", "name"), _vocabularies())
+@pytest.mark.parametrize("profile", list(Profile))
+def test_every_value_the_code_decides_has_its_card_word(kind, name, profile):
+    """A result's class, a route, a cobalamin, a dose's source, how folic acid was recognised and
+    which step classed a result reach the card as reviewed words from common.toml, one per value
+    the code can produce (issue 10: no code name shown as a card word)."""
+    assert wording.word(profile, kind, name).strip()
