@@ -99,8 +99,10 @@ SUPPRESSES: Mapping[str, frozenset[str]] = {
     "haematologic-response": frozenset(
         {"b12-neuro-untreated", "b12-deficiency-untreated", "folate-before-b12"}
     ),
-    # §7.17: a lapsed lifelong course replaces the "untreated" cards.
-    "maintenance-overdue": frozenset({"b12-neuro-untreated", "b12-deficiency-untreated"}),
+    # §7.17: a lapsed lifelong course replaces the "untreated" cards; §11.7: and the review.
+    "maintenance-overdue": frozenset(
+        {"b12-neuro-untreated", "b12-deficiency-untreated", "treatment-response-review"}
+    ),
     # §7.2: its firing suppresses the supplement branches of the prophylaxis cards.
     "b12-deficiency-untreated": frozenset(
         {"bariatric-prophylaxis", "ileal-resection", "vegan-diet-supplement"}

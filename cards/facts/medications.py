@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from cards import terminology as vs
 from cards import text
+from cards.facts.course import ordered_interval_days
 from cards.facts.model import Dose
 from cards.facts.model import Exposure
 from cards.facts.model import Hook
@@ -53,6 +54,7 @@ class MedicationFacts(TypedDict):
     metformin: Exposure | None
     acid_suppression: Exposure | None
     last_b12_request: Dose | None
+    first_b12_request: Dose | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ def read_medications(chart: ChartResources, today: date, s: Settings) -> Medicat
             "metformin": _exposure(history.metformin, today, s.exposure_gap_days),
             "acid_suppression": _exposure(history.acid_suppressants, today, s.exposure_gap_days),
             "last_b12_request": max(history.b12_requests, key=lambda d: d.when, default=None),
+            "first_b12_request": min(history.b12_requests, key=lambda d: d.when, default=None),
         },
         injection_dates=parenteral_dose_dates + history.antidote_dates,
     )
@@ -319,6 +322,7 @@ def _read_orders(
             focus=draft and reference in focus_refs,
             dose_text=_dose_text(dosages),
             end=end,
+            interval_days=ordered_interval_days(dosages) if kind == "MedicationRequest" else None,
             raw=raw_drafts.get(reference) if draft else None,
             profile=settings.profile,
         )

@@ -137,6 +137,7 @@ class Order:
     focus: bool = False
     dose_text: str = ""
     end: date | None = None  # end of supply or validity, when the record says
+    interval_days: int | None = None  # a request's own 1-3 month interval (§11.8), else None
     raw: Mapping[str, Any] | None = None  # the draft resource as sent (drafts only)
     profile: Profile = Profile.UK  # the site's card language
 
@@ -254,6 +255,7 @@ class Facts:
     b12_recent: LabResult | None = None  # latest usable B12/holoTC within b12_recent_days
     mma_recent: LabResult | None = None  # latest usable MMA within b12_recent_days
     last_b12_request: Dose | None = None  # the latest B12 request, dated by its authoredOn
+    first_b12_request: Dose | None = None  # the earliest B12 request, dated by its authoredOn
 
     @property
     def is_child(self) -> bool:
@@ -319,6 +321,42 @@ class Facts:
         return recent and bool(
             self.lifelong_indication or any(o.is_b12 and o.active for o in self.orders)
         )
+
+    @property
+    def course_start(self) -> date | None:
+        """Return the start of the whole B12 course on record (§11.7), gaps not considered.
+
+        The earliest of: the first recorded dose, the earliest authoredOn of a B12 request, and
+        the earliest MedicationStatement start. Unlike `therapy_start_date` it does not restart
+        after a long gap, so a lifelong course whose early doses were not recorded is known as
+        established rather than new.
+        """
+        starts = [d.when for d in self.b12_doses[:1]]
+        if self.first_b12_request is not None:
+            starts.append(self.first_b12_request.when)
+        starts += [
+            o.start
+            for o in self.orders
+            if o.is_b12 and o.kind == "MedicationStatement" and o.start is not None
+        ]
+        return min(starts, default=None)
+
+    @property
+    def established_course(self) -> bool:
+        """Return whether a lifelong course is established, not new (§11.7).
+
+        On a maintenance regimen, with a lifelong indication recorded more than `review_max_days`
+        (365) before T, and the course on record started more than that long ago.
+        """
+        start = self.course_start
+        days = self.settings.review_max_days
+        return (
+            self.on_maintenance_regimen
+            and start is not None
+            and (self.today - start).days > days
+            and any(f.when is not None and (self.today - f.when).days > days
+                    for f in self.lifelong_indication)
+        )  # fmt: skip
 
     def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
         """Return (interval, grace) in days for the last dose's product (§7.17 table)."""

@@ -2,6 +2,7 @@
 
 clinical-rules §7.7. Measure haematocrit and reticulocytes on days 5-7; a haematocrit below 35 %
 with reticulocytes not reaching twice normal is a poor response [V] S-FDA-CN.
+§11.7 (second edition): after day 7 (`response_warning_day`) the card asks for the count now.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def evaluate(facts: Facts) -> list[Card]:
     c.line("started", date=fmt_date(start), day=day)
     for r in facts.baseline:
         c.line("baseline", result=r.describe())
-    c.act("measure", first_day=s.response_first_day, warning_day=s.response_warning_day)
+    measure = "measure" if day <= s.response_warning_day else "measure_now"  # §11.7
+    c.act(measure, first_day=s.response_first_day, warning_day=s.response_warning_day)
     c.offers += [
         compose.lab_test(facts, "blood_count", c.refs, recommended=True),
         compose.lab_test(facts, "reticulocytes", c.refs, recommended=True),

@@ -3,9 +3,17 @@
 clinical-rules §7.17. Intervals: hydroxocobalamin every 2 months after neurological involvement,
 else every 2-3 months [V2] S-BNF; monthly in the US label [V] S-FDA-OH; stopping treatment in
 deficiency can cause irreversible neurological damage [V] S-FDA-CN.
+
+§11.8 (second edition): a current request's own 1-3 month interval (`Order.interval_days`) sets
+the due date, plus the table's grace, in both profiles; the suggestion is the current product's
+maintenance template and never a switch of product: none for hydroxocobalamin in us, none for
+cyanocobalamin IM in uk (where the detail suggests considering hydroxocobalamin, fewer
+injections [V2] S-BNF), and the card then says to give the next dose of the current regimen.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from cards import compose
 from cards import orders
@@ -13,10 +21,13 @@ from cards.draft import Draft
 from cards.facts import Dose
 from cards.facts import Facts
 from cards.facts import Hook
+from cards.facts import Order
 from cards.labs import fmt_date
+from cards.medications import B12Product
 from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
+from cards.settings import Profile
 
 
 RULE_ID = "maintenance-overdue"
@@ -59,6 +70,38 @@ def _last_dose(facts: Facts, parenteral: bool | None) -> tuple[Dose, bool] | Non
     return max(prescribed, key=lambda d: d.when), True
 
 
+def _ordered_interval(current: list[Order]) -> int | None:
+    """Return the interval the latest current parenteral B12 request states (§11.8), if any."""
+    requests = [o for o in current if o.kind == "MedicationRequest" and o.route.parenteral]
+    latest = max(requests, key=lambda o: o.start or date.min, default=None)
+    return latest.interval_days if latest is not None else None
+
+
+def _template(facts: Facts, product: B12Product, oral: bool) -> orders.Regimen | None:
+    """Return the current product's maintenance template in the profile, or None (§11.8).
+
+    No template means no create: the card never switches the product by itself.
+    """
+    if oral:
+        known = product in (B12Product.CYANOCOBALAMIN, B12Product.UNSPECIFIED)
+        return orders.REGIMENS["MR-ORAL-1000"] if known else None
+    if product is B12Product.HYDROXOCOBALAMIN and facts.profile is Profile.UK:
+        return compose.maintenance_regimen(facts)  # MR-UK-MAINT[-NEURO] [V2] S-BNF
+    if product is B12Product.CYANOCOBALAMIN and facts.profile is Profile.US:
+        return compose.maintenance_regimen(facts)  # MR-US-MAINT [V2] S-US-DOSE
+    return None
+
+
+def _current_product(facts: Facts, last: Dose) -> B12Product:
+    """Return the product of the latest current parenteral B12 request or statement, else of the
+    last dose (a lapsed oral or nasal regimen has no current order)."""
+    current = [o for o in facts.orders if o.active and o.is_b12 and o.route.parenteral]
+    latest = max(current, key=lambda o: o.start or date.min, default=None)
+    if latest is not None and latest.medication.b12 is not None:
+        return latest.medication.b12
+    return last.product
+
+
 def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
     """Return (last dose, prescription date only, days since, interval) when maintenance lapsed.
 
@@ -76,6 +119,9 @@ def overdue(facts: Facts) -> tuple[Dose, bool, int, int] | None:
     last, prescribed = found
     days = (facts.today - last.when).days
     interval, grace = facts.maintenance_interval(last)
+    ordered = _ordered_interval(current)
+    if ordered is not None and last.route.parenteral:  # §11.8: the order's interval + grace
+        interval = ordered
     if last.route in (Route.ORAL, Route.NASAL):  # lapsed once the last supply has run out
         ended = max((o.end for o in facts.orders if o.is_b12 and o.end), default=last.when)
         since = (facts.today - max(ended, last.when)).days
@@ -94,7 +140,8 @@ def evaluate(facts: Facts) -> list[Card]:
     lapse = days - interval
     critical = bool(facts.neuro_history) and lapse > facts.settings.maint_critical_lapse_days
     oral = last.route in (Route.ORAL, Route.NASAL)
-    chosen = orders.REGIMENS["MR-ORAL-1000"] if oral else compose.maintenance_regimen(facts)
+    product = _current_product(facts, last)
+    chosen = _template(facts, product, oral)
     c = Draft(facts, RULE_ID, TITLE, refs=[last.ref])  # the last dose's ref, even when empty
     c.cite(facts.lifelong_indication)
     c.line("last_dose", dose=last.describe())
@@ -103,8 +150,14 @@ def evaluate(facts: Facts) -> list[Card]:
     c.line("interval", interval=interval, lapse=lapse)
     c.each("lifelong", facts.lifelong_indication)
     c.each("neuro_history", facts.neuro_history)
-    c.act("resume", "adherence", "record", regimen=compose.regimen_words(facts, chosen))
-    c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    if chosen is not None:
+        c.act("resume", regimen=compose.regimen_words(facts, chosen))
+        c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    else:
+        c.act("next_dose", product=product.value)
+        if facts.profile is Profile.UK and product is B12Product.CYANOCOBALAMIN and not oral:
+            c.act("switch_hydroxocobalamin")  # §11.8: uk cyanocobalamin IM [V2] S-BNF
+    c.act("adherence", "record")
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
     sources = ["S-BNF", "S-FDA-OH", "S-FDA-CN"]

@@ -2,6 +2,10 @@
 
 clinical-rules §7.20. Review at 3 months (NG239; 1 month in pregnancy) [V2] S-NG239, or about
 8 weeks [V2] S-CKS; blood indices usually recover within about 2 months [V] S-FDA-CN.
+
+§11.7 (second edition): silent for an established lifelong course (`Facts.established_course`:
+on a maintenance regimen, a lifelong indication recorded and the course on record started more
+than 365 days before T), and silent when `maintenance-overdue` fires (cards/services.py).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ def evaluate(facts: Facts) -> list[Card]:
     s = facts.settings
     start = facts.any_therapy_start_date
     if facts.hook is not Hook.PATIENT_VIEW or start is None or not facts.on_any_b12:
+        return []
+    if facts.established_course:  # §11.7: a review of a new course, not of lifelong maintenance
         return []
     weeks = s.review_interval_weeks_pregnant if facts.pregnant else s.review_interval_weeks
     elapsed = (facts.today - start).days

@@ -100,12 +100,16 @@ def test_both_profiles_suggest_their_own_regimen_for_the_same_patient():
     assert {CYANOCOBALAMIN_INJECTION} == us
 
 
-def test_changing_profile_changes_maintenance_interval():
-    """Worked example 33 (hydroxocobalamin last given 150 days ago) is overdue in both profiles,
-    and the us card suggests the monthly cyanocobalamin maintenance regimen."""
+def test_both_profiles_follow_the_ordered_maintenance_interval():
+    """Worked example 33 (3-monthly hydroxocobalamin ordered, last given 150 days ago) is overdue
+    in both profiles against the order's own 92 days (§11.8, not the us table's 31). The us
+    profile has no hydroxocobalamin template, so its card offers no order (never a switch to
+    cyanocobalamin) and says to give the next dose; uk suggests its hydroxocobalamin template."""
     (example_33,) = [s for s in SCENARIOS if s["file"].endswith("ex33-maintenance-overdue.json")]
     (uk,) = _answers(example_33, "uk")
     (us,) = _answers(example_33, "us")
     assert {HYDROXOCOBALAMIN} == _medication_codes(uk)
-    assert {CYANOCOBALAMIN_INJECTION} == _medication_codes(us)
-    assert "every 92 days" in uk["detail"] and "every 31 days" in us["detail"]
+    assert set() == _medication_codes(us)
+    assert "every 92 days" in uk["detail"] and "every 92 days" in us["detail"]
+    assert "give the next dose of the current regimen" in us["detail"]
+    assert "give the next dose" not in uk["detail"]

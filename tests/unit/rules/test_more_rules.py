@@ -16,6 +16,7 @@ import pytest
 
 from cards import terminology as vs
 from cards.model import Card
+from cards.rules import treatment_response_review
 from cards.services import SERVICES
 from cards.settings import Profile
 from cards.settings import Settings
@@ -1183,9 +1184,9 @@ def test_maintenance_overdue(expected, resources, chart):
         pytest.param(
             "309594",
             {"frequency": 1, "period": 1, "periodUnit": "mo"},
-            EXAMPLE_33,
+            _pa(_cyanocobalamin_im(50)),
             US,
-            id="example-33-us-maint",
+            id="us-cyanocobalamin-us-maint",
         ),
         pytest.param(
             "317106",
@@ -1235,6 +1236,232 @@ def test_maintenance_overdue_text(summary, phrases, resources):
     assert summary == card.summary
     for phrase in phrases:
         assert phrase in card.detail
+
+
+# --- maintenance-overdue follows the ordered interval (§11.8) ---------------------------------
+
+
+def _im_request(rxnorm: str, period: Any, unit: str = "mo", authored: int = 500, **repeat: Any):
+    """Return an active IM B12 request whose timing states its own interval."""
+    resource = med_request(
+        rxnorm=rxnorm, route=IM, dose=1, unit="mg", period=period, period_unit=unit,
+        authored=ago(authored),
+    )  # fmt: skip
+    resource["dosageInstruction"][0]["timing"]["repeat"].update(repeat)
+    return resource
+
+
+HYDROXO_MONTHLY = _im_request("317106", 1)
+HYDROXO_3_MONTHLY = _im_request("317106", 3)
+CYANO_2_MONTHLY = _im_request("309594", 2)
+
+ORDERED_INTERVAL = [
+    # uk hydroxocobalamin ordered monthly: 31 + 14 days grace, not the table's 92 + 14.
+    row(set(), _pa(HYDROXO_MONTHLY, _hydroxocobalamin(45)), "uk-ordered-monthly-45-days"),
+    row(OVERDUE, _pa(HYDROXO_MONTHLY, _hydroxocobalamin(46)), "uk-ordered-monthly-46-days"),
+    # us hydroxocobalamin ordered 3-monthly: 92 + 7 days grace, not the us table's 31 + 7.
+    row(
+        set(),
+        _pa(HYDROXO_3_MONTHLY, _hydroxocobalamin(99)),
+        "us-ordered-3-monthly-99-days",
+        settings=US,
+    ),  # fmt: skip
+    row(
+        OVERDUE,
+        _pa(HYDROXO_3_MONTHLY, _hydroxocobalamin(100)),
+        "us-ordered-3-monthly-100-days",
+        settings=US,
+    ),  # fmt: skip
+    # uk cyanocobalamin ordered 2-monthly: 61 + 7 days grace.
+    row(set(), _pa(CYANO_2_MONTHLY, _cyanocobalamin_im(68)), "uk-cyano-ordered-2-monthly-68"),
+    row(OVERDUE, _pa(CYANO_2_MONTHLY, _cyanocobalamin_im(69)), "uk-cyano-ordered-2-monthly-69"),
+    # A period outside 1-3 months is not a maintenance interval: the table decides (31 + 7 us).
+    row(
+        OVERDUE,
+        _pa(_im_request("317106", 4), _hydroxocobalamin(39)),
+        "us-4-monthly-is-table",
+        settings=US,
+    ),  # fmt: skip
+    row(
+        OVERDUE,
+        _pa(_im_request("317106", 2, "d"), _hydroxocobalamin(39)),
+        "us-alternate-days-is-table",
+        settings=US,
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), ORDERED_INTERVAL)
+def test_maintenance_overdue_follows_the_ordered_interval(expected, resources, chart):
+    """A current request's own 1-3 month interval + the table's grace sets the due date (§11.8)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("days", "request_", "settings"),
+    [
+        pytest.param(31, HYDROXO_MONTHLY, Settings(), id="1-month-31-days"),
+        pytest.param(61, _im_request("317106", 2), US, id="2-months-61-days"),
+        pytest.param(92, HYDROXO_3_MONTHLY, US, id="3-months-92-days"),
+        pytest.param(92, _im_request("317106", 2, periodMax=3), US, id="2-3-months-longest"),
+        pytest.param(28, _im_request("317106", 4, "wk"), US, id="4-weeks-28-days"),
+        pytest.param(61, _im_request("317106", 61, "d"), US, id="61-days"),
+        pytest.param(31, _im_request("317106", 13, "wk", frequency=3), US, id="3-in-13-weeks"),
+        pytest.param(31, _im_request("317106", 6), US, id="6-months-is-table-us"),
+        pytest.param(92, _im_request("317106", 1, "wk"), Settings(), id="weekly-is-table-uk"),
+    ],
+)
+def test_maintenance_overdue_says_the_ordered_interval(days, request_, settings):
+    """The detail's expected interval is the order's own when it is 1-3 months (§11.8)."""
+    card = _card(_cards(_pa(request_, _hydroxocobalamin(300)), settings=settings),
+                 "maintenance-overdue")  # fmt: skip
+
+    assert f"about every {days} days" in card.detail
+
+
+@pytest.mark.parametrize(
+    ("resources", "settings", "said", "unsaid"),
+    [
+        pytest.param(
+            _pa(_hydroxocobalamin(150)),
+            US,
+            ["give the next dose of the current regimen (hydroxocobalamin)"],
+            ["Resume maintenance", "consider switching"],
+            id="us-hydroxocobalamin-no-template",
+        ),
+        pytest.param(
+            _pa(_cyanocobalamin_im(50)),
+            Settings(),
+            [
+                "give the next dose of the current regimen (cyanocobalamin)",
+                "consider switching to hydroxocobalamin (fewer injections)",
+            ],
+            ["Resume maintenance"],
+            id="uk-cyanocobalamin-consider-switching",
+        ),
+        pytest.param(
+            _pa(CYANO_2_MONTHLY, _cyanocobalamin_im(100)),
+            Settings(),
+            ["consider switching to hydroxocobalamin (fewer injections)"],
+            ["Resume maintenance"],
+            id="uk-cyanocobalamin-request",
+        ),
+    ],
+)
+def test_maintenance_overdue_never_switches_the_product(resources, settings, said, unsaid):
+    """No template for the current product in the profile: no create, give the next dose; uk
+    cyanocobalamin IM: consider hydroxocobalamin, in words only (§11.8)."""
+    card = _card(_cards(resources, settings=settings), "maintenance-overdue")
+
+    assert not _creates_medication_request(card)
+    for phrase in said:
+        assert phrase in card.detail
+    for phrase in unsaid:
+        assert phrase not in card.detail
+
+
+@pytest.mark.parametrize(
+    ("code", "resources", "settings"),
+    [
+        pytest.param("317106", _pa(_hydroxocobalamin(150)), Settings(), id="uk-hydroxocobalamin"),
+        pytest.param("309594", _pa(_cyanocobalamin_im(50)), US, id="us-cyanocobalamin"),
+        pytest.param("309593", _pa(LAPSED_ORAL), US, id="us-lapsed-oral-cyanocobalamin"),
+    ],
+)
+def test_maintenance_overdue_offers_the_current_products_template(code, resources, settings):
+    """The suggestion is the current product's own maintenance template (§11.8)."""
+    card = _card(_cards(resources, settings=settings), "maintenance-overdue")
+
+    assert {f"MedicationRequest {code}"} == _suggested(card)
+    assert "Resume maintenance" in card.detail
+    assert "give the next dose" not in card.detail
+
+
+# --- treatment-response-review for an established course (§11.7) -----------------------------
+
+# Pernicious anaemia recorded 400 days ago; one recorded dose 100 days ago (course restarted by
+# the dose history), so the review would be due at 12 weeks unless the course is established.
+ESTABLISHED = [
+    row(set(), _pa(HYDROXO_3_MONTHLY, _hydroxocobalamin(100)), "request-authored-500-days-ago"),
+    row(set(), _pa(_hydroxocobalamin(500), _hydroxocobalamin(100)), "first-dose-500-days-ago"),
+    row(
+        set(),
+        _pa(
+            med_statement(
+                text="Hydroxocobalamin 1 mg injection",
+                route=IM,
+                start=ago(500),
+                status="completed",
+                end=ago(480),
+            ),
+            _hydroxocobalamin(100),
+        ),
+        "statement-started-500-days-ago",
+    ),  # fmt: skip
+    # A new course: the records start 100 days ago although the diagnosis is older.
+    row(REVIEW, _pa(_im_request("317106", 3, authored=110), _hydroxocobalamin(100)), "new-course"),
+    # A lifelong indication recorded only 200 days ago: not established, the review is due.
+    row(
+        REVIEW,
+        [
+            patient(80, "male"),
+            condition(SNOMED, "84027009", "Pernicious anaemia", ago(200), id="pa-2"),
+            HYDROXO_3_MONTHLY,
+            _hydroxocobalamin(100),
+        ],
+        "indication-recorded-200-days-ago",
+    ),
+    # No lifelong indication (only an active request): not established.
+    row(
+        REVIEW,
+        [patient(60), _b12(150, 110), HYDROXO_3_MONTHLY, _hydroxocobalamin(100)],
+        "no-lifelong-indication",
+    ),  # fmt: skip
+    # Overdue with an active request: both rules fire, maintenance-overdue silences the review.
+    row(
+        OVERDUE,
+        _pa(_im_request("317106", 3, authored=110), _hydroxocobalamin(107)),
+        "overdue-silences-review",
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), ESTABLISHED)
+def test_treatment_response_review_established_course(expected, resources, chart):
+    """Silent for an established lifelong course and when maintenance is overdue (§11.7)."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_review_is_silenced_by_maintenance_overdue_not_by_itself():
+    """The review rule alone would fire; the response keeps only maintenance-overdue (§11.7)."""
+    chart = _pa(_im_request("317106", 3, authored=110), _hydroxocobalamin(107))
+    alone = treatment_response_review.evaluate(facts(*chart))
+
+    assert ["treatment-response-review"] == [c.rule_id for c in alone]
+    assert ["maintenance-overdue"] == [c.rule_id for c in _cards(chart)]
+
+
+@pytest.mark.parametrize(
+    ("expected", "resources"),
+    [
+        pytest.param(ago(500), _pa(HYDROXO_3_MONTHLY, _hydroxocobalamin(100)), id="request"),
+        pytest.param(ago(500), _pa(_hydroxocobalamin(500), _hydroxocobalamin(9)), id="dose"),
+        pytest.param(
+            date(2026, 1, 1),
+            _pa(
+                med_statement(
+                    text="Hydroxocobalamin 1 mg injection", route=IM, start=date(2026, 1, 1)
+                ),
+                _hydroxocobalamin(9),
+            ),
+            id="statement",
+        ),  # fmt: skip
+        pytest.param(None, _pa(), id="no-b12-record"),
+    ],
+)
+def test_course_start_is_the_earliest_record(expected, resources):
+    """Course start: earliest of first dose, request authoredOn, statement start (§11.7)."""
+    assert expected == facts(*resources).course_start
 
 
 def test_example_33_replaces_deficiency_card():

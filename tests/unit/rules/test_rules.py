@@ -733,6 +733,42 @@ def test_example_32_suggestions():
     assert {"ServiceRequest 58410-2", "ServiceRequest 4679-7"} == _suggested(card)
 
 
+DAY_10_NO_RESULT = [patient(74), _b12(95, 12), _hb(8.9, 11), _hydroxocobalamin(9)]
+
+
+@pytest.mark.parametrize(
+    ("resources", "profile", "said", "unsaid"),
+    [
+        pytest.param(EXAMPLE_32, Profile.UK, "each day on days 5-7", " now ", id="day-6-daily"),
+        pytest.param(
+            [patient(74), _b12(95, 9), _hb(8.9, 8), _hydroxocobalamin(6)],
+            Profile.UK,
+            "each day on days 5-7",
+            " now ",
+            id="day-7-daily",
+        ),
+        pytest.param(
+            DAY_10_NO_RESULT, Profile.UK, "haematocrit and reticulocytes now", "each day",
+            id="day-10-now",
+        ),
+        pytest.param(
+            DAY_10_NO_RESULT, Profile.US, "hematocrit and reticulocytes now", "each day",
+            id="day-10-now-us",
+        ),
+        pytest.param(
+            POOR_RESPONSE, Profile.UK, "haematocrit and reticulocytes now", "each day",
+            id="poor-response-day-9-now",
+        ),
+    ],
+)  # fmt: skip
+def test_haematologic_response_asks_now_after_day_7(resources, profile, said, unsaid):
+    """After day 7 the blood count is asked for now, not daily on days 5-7 (§11.7)."""
+    card = _card(_run(resources, settings=Settings(profile=profile)), "haematologic-response")
+
+    assert said in card.detail
+    assert unsaid not in card.detail
+
+
 # --- b12-indeterminate-functional-tests (§7.8) ----------------------------------------------
 
 EXAMPLE_7 = [patient(50), _b12(210, 7, id="b12-7")]
