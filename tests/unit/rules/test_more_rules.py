@@ -382,11 +382,18 @@ def test_recreational_card_alone_keeps_its_referral():
     assert "suggested on the card above" not in n2o.detail
 
 
-def test_referral_holder_is_first_in_priority_not_in_list_order():
+@pytest.mark.parametrize(
+    ("settings", "haematology"),
+    [
+        pytest.param(None, "referral to haematology", id="uk"),
+        pytest.param(US, "referral to hematology", id="us"),
+    ],
+)
+def test_referral_holder_is_first_in_priority_not_in_list_order(settings, haematology):
     """§11.10: the holder is the first card in the §7.0 order whatever order the rules returned;
     every other repeat, in both profiles, names it; a card left with nothing has no
     selectionBehavior."""
-    found = facts(*NEURO_AND_N2O)
+    found = facts(*NEURO_AND_N2O, settings=settings)
 
     def referral_card(rule_id: str, *names: str) -> Card:
         c = Draft(found, rule_id, rule_id)
@@ -410,7 +417,7 @@ def test_referral_holder_is_first_in_priority_not_in_list_order():
     assert '("summary of folate-before-b12"): urgent referral to neurology.' in (
         by_rule["ileal-resection"].detail
     )
-    assert '("summary of ileal-resection"): referral to haematology.' in (
+    assert f'("summary of ileal-resection"): {haematology}.' in (
         by_rule["vegan-diet-supplement"].detail
     )
 
