@@ -2,7 +2,8 @@
 
 `evaluate` runs a service's rules on the facts, then applies the interactions of clinical-rules
 §7.0 that no single rule can see: suppression between cards, one owner for the B12 treatment
-suggestion, and the under-16 / unknown-age guard on adult doses.
+suggestion, one card per referral (§11.10), and the under-16 / unknown-age guard on adult
+doses.
 """
 
 from __future__ import annotations
@@ -108,6 +109,16 @@ SUPPRESSES: Mapping[str, frozenset[str]] = {
         {"bariatric-prophylaxis", "ileal-resection", "vegan-diet-supplement"}
     ),
 }
+
+# §11.9: on patient-view, where nitrous-oxide fires only its recreational branch (b), its card
+# carries the regimen (§7.0 owner) and the deficiency card is silent in that response. Its
+# drafted-N2O branch (a, order hooks) silences nothing.
+SUPPRESSES_ON_PATIENT_VIEW: Mapping[str, frozenset[str]] = {
+    "nitrous-oxide": frozenset({"b12-deficiency-untreated"}),
+}
+
+# §11.10: each referral is offered on one card per response, by order-codes name.
+REFERRALS = ("neurology_referral", "haematology_referral", "paediatric_referral")
 
 OBSERVATION_COUNT = 200  # `_count` of the observations prefetch: about two years of B12 work-up
 
@@ -241,6 +252,72 @@ def _without_b12_treatment(card: Card, note: str) -> Card:
     )
 
 
+def _referral(action: Action) -> str | None:
+    """Return the order-codes name of the referral an action creates, or None (§11.10).
+
+    A referral is known by its coding (the site's own code when `order_codes.<name>` replaces it).
+    """
+    resource = action.resource or {}
+    if action.type != "create" or resource.get("resourceType") != "ServiceRequest":
+        return None
+    coded = {(c.get("system"), c.get("code")) for c in resource.get("code", {}).get("coding", ())}
+    for name in REFERRALS:
+        code = vs.ORDER_CODES.get(name)
+        if code is not None and (code.system, code.code) in coded:
+            return name
+    return None
+
+
+def _one_referral_each(cards: list[Card], facts: Facts) -> list[Card]:
+    """Return the cards with each referral offered once: on the first card in the §7.0 order.
+
+    §11.10: like the B12 treatment suggestion, a referral (neurology, haematology, paediatrics)
+    is offered on one card per response, the first in the §7.0 priority order (the treatment
+    owners' order, then the rule catalogue's); a later card that would repeat it keeps its text
+    and says that the referral is suggested on the card above.
+    """
+    rank = {rule_id: i for i, rule_id in enumerate((*TREATMENT_OWNERS, *RULES))}
+    holder: dict[str, Card] = {}
+    for card in sorted(cards, key=lambda c: rank.get(c.rule_id, len(rank))):
+        for suggestion in card.suggestions:
+            for action in suggestion.actions:
+                name = _referral(action)
+                if name is not None:
+                    holder.setdefault(name, card)
+    result = []
+    for card in cards:
+        repeated = {
+            i: holder[name]
+            for i, s in enumerate(card.suggestions)
+            for name in filter(None, (_referral(a) for a in s.actions))
+            if holder[name] is not card
+        }
+        if repeated:
+            by_owner: dict[str, list[str]] = {}
+            for i, owner in repeated.items():
+                label = card.suggestions[i].label
+                by_owner.setdefault(owner.summary, []).append(label[:1].lower() + label[1:])
+            notes = [
+                say(
+                    facts,
+                    "common.note.referral_owner",
+                    referrals="; ".join(labels),
+                    summary=summary,
+                )
+                for summary, labels in by_owner.items()
+            ]
+            kept = tuple(s for i, s in enumerate(card.suggestions) if i not in repeated)
+            card = card.model_copy(
+                update={
+                    "suggestions": kept,
+                    "selectionBehavior": "any" if kept else None,
+                    "detail": "\n\n".join([card.detail, *notes]),
+                }
+            )
+        result.append(card)
+    return result
+
+
 def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[Card]:
     """Apply suppression, the single treatment owner and the dose guard; sort by urgency.
 
@@ -252,6 +329,8 @@ def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[
     """
     fired = {c.rule_id for c in cards}
     silenced = set().union(*(SUPPRESSES.get(r, frozenset()) for r in fired))
+    if not facts.is_order_hook:
+        silenced |= set().union(*(SUPPRESSES_ON_PATIENT_VIEW.get(r, frozenset()) for r in fired))
     cards = [c for c in cards if c.rule_id not in silenced]
     owner = next(
         (
@@ -280,5 +359,6 @@ def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[
         guarded.append(card)
     if paediatric:
         guarded += paediatric_specialist.evaluate(facts, dropped, silenced)
+    guarded = _one_referral_each(guarded, facts)
     order = {rule_id: i for i, rule_id in enumerate(RULES)}
     return sorted(guarded, key=lambda c: (-Indicator(c.indicator).rank, order.get(c.rule_id, 99)))

@@ -249,6 +249,8 @@ class Facts:
     crohns_ileum: tuple[Finding, ...] = ()
     vegan: tuple[Finding, ...] = ()
     n2o_exposure: tuple[Finding, ...] = ()
+    # §11.9: the exposures not found through an F18 (any inhalant) code alone
+    n2o_exposure_specific: tuple[Finding, ...] = ()
     optic_atrophy: tuple[Finding, ...] = ()
     metformin: Exposure | None = None
     acid_suppression: Exposure | None = None

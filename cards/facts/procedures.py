@@ -24,6 +24,15 @@ from cards.settings import Profile
 from cards.settings import Settings
 
 
+# §11.9: F18* (inhalant-related disorders) covers inhalants in general; an exposure found through
+# any other code of `nitrous-oxide-exposure` (T59.0X*, 73891003, a site's code) or through the
+# text names nitrous oxide itself.
+_N2O_SPECIFIC: vs.ValueSet = vs.ValueSet(
+    "nitrous-oxide-exposure-specific",
+    tuple(c for c in vs.NITROUS_OXIDE_EXPOSURE.codes if not c.code.upper().startswith("F18")),
+)
+
+
 class FindingFacts(TypedDict):
     """The facts of procedures, finding Observations and the Conditions that match with them."""
 
@@ -35,6 +44,7 @@ class FindingFacts(TypedDict):
     ileal_resection_cm: float | None
     vegan: tuple[Finding, ...]
     n2o_exposure: tuple[Finding, ...]
+    n2o_exposure_specific: tuple[Finding, ...]
 
 
 def read_findings(
@@ -84,6 +94,10 @@ def read_findings(
         + _finding_observations(
             observations, vs.NITROUS_OXIDE_EXPOSURE, text.N2O_EXPOSURE_WORDS, today, s
         ),
+        "n2o_exposure_specific": _match_conditions(
+            conditions, _N2O_SPECIFIC, s, text.N2O_EXPOSURE_WORDS
+        )
+        + _finding_observations(observations, _N2O_SPECIFIC, text.N2O_EXPOSURE_WORDS, today, s),
     }
 
 

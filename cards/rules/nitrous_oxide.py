@@ -4,16 +4,25 @@ clinical-rules §7.10. Nitrous oxide inactivates B12; subacute combined degenera
 N2O anaesthesia in unrecognised deficiency [V] S-N2O; NG239 rec 1.1.3 names recreational N2O
 [V2] S-NG239; serum B12 can be normal, homocysteine/MMA show the functional deficiency [V] S-UMICH.
 Methotrexate and N2O impair the same pathway (§7.10, R23).
+
+Second edition (§11.9): a drafted N2O is critical only for a deficient patient who is not up to
+date on parenteral B12 (a pernicious anaemia patient whose injections are current gets the
+warning); the F18 caveat appears only when the exposure was found through an F18 code alone.
+The suppression of `b12-deficiency-untreated` by the recreational card is in cards/services.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cards import compose
 from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
+from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
+from cards.rules import maintenance_overdue
 
 
 RULE_ID = "nitrous-oxide"
@@ -34,12 +43,15 @@ def _drafted(facts: Facts) -> list[Card]:
     risk = indeterminate or facts.methotrexate_active or facts.neuro_findings
     if not drafts or not (facts.b12_deficient or risk):
         return []
-    critical = facts.b12_deficient
+    protected = _parenteral_up_to_date(facts)
+    critical = facts.b12_deficient and not protected
     c = Draft(facts, RULE_ID, TITLE, refs=compose.b12_evidence_refs(facts))
     for d in drafts:
         c.line("order_from_text" if d.medication.text_only else "order", order=d.describe())
     c.evidence += compose.b12_evidence(facts)
     c.each("neuro", facts.neuro_findings)
+    if facts.b12_deficient and protected:
+        c.line("up_to_date")
     if indeterminate:  # the risks other than neurological findings
         c.line("also_indeterminate")
     if facts.methotrexate_active:
@@ -51,7 +63,7 @@ def _drafted(facts: Facts) -> list[Card]:
         for d in drafts
         if d.ref
     ]
-    if facts.b12_status is B12Status.UNKNOWN and not critical:
+    if facts.b12_status is B12Status.UNKNOWN and not facts.b12_deficient:
         c.offers.append(compose.lab_test(facts, "b12", c.refs))
     elif indeterminate and facts.mma is None and not facts.drafted_tests("mma"):
         c.offers.append(compose.lab_test(facts, "mma", c.refs))
@@ -59,6 +71,19 @@ def _drafted(facts: Facts) -> list[Card]:
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     summary = "summary.deficient" if critical else "summary.risk"
     return [c.card(indicator, summary, ["S-N2O", "S-NG239"], "S-NG239")]
+
+
+def _parenteral_up_to_date(facts: Facts) -> bool:
+    """Return whether recorded parenteral B12 is current and its maintenance is not overdue.
+
+    §11.9 (a): `on_parenteral_b12` with maintenance not overdue (§7.17, judged on the record as
+    `maintenance-overdue` would judge it at chart open). A parenteral B12 drafted in the same
+    order set is not yet a dose given, so it does not make the deficient patient's card a warning.
+    """
+    if not facts.on_parenteral_b12_record:
+        return False
+    record = replace(facts, hook=Hook.PATIENT_VIEW, b12_drafted=False)
+    return maintenance_overdue.overdue(record) is None
 
 
 def _recreational(facts: Facts) -> list[Card]:
@@ -78,7 +103,8 @@ def _recreational(facts: Facts) -> list[Card]:
     c.act("measure", "treat_neuro")
     if not treated:
         c.act("start", regimen=compose.regimen_words(facts, compose.regimen(facts, "neuro")))
-    c.caveat("codes")
+    if not facts.n2o_exposure_specific:  # §11.9: found through an F18 (any inhalant) code alone
+        c.caveat("codes")
     c.offers += [
         compose.lab_test(facts, "homocysteine", c.refs, recommended=True),
         compose.lab_test(facts, "mma", c.refs),

@@ -14,10 +14,14 @@ from typing import Any
 
 import pytest
 
+from cards import compose
 from cards import terminology as vs
+from cards.draft import Draft
 from cards.model import Card
+from cards.model import Indicator
 from cards.rules import treatment_response_review
 from cards.services import SERVICES
+from cards.services import interact
 from cards.settings import Profile
 from cards.settings import Settings
 from tests.unit.fhir import ICD10CM
@@ -45,6 +49,7 @@ from tests.unit.rules.test_rules import MCV
 from tests.unit.rules.test_rules import METHOTREXATE
 from tests.unit.rules.test_rules import MMA
 from tests.unit.rules.test_rules import MULTIVITAMIN
+from tests.unit.rules.test_rules import OH_DRAFT
 from tests.unit.rules.test_rules import ORAL_B12
 from tests.unit.rules.test_rules import OSEL
 from tests.unit.rules.test_rules import OSIGN
@@ -327,24 +332,256 @@ def test_example_29_referral_is_urgent():
 
 
 def test_neuro_card_owns_regimen_over_recreational_card():
-    """b12-neuro-untreated outranks nitrous-oxide; the N2O card points to it (§7.0, §7.10)."""
+    """b12-neuro-untreated outranks nitrous-oxide; the N2O card points to it (§7.0, §7.10), and
+    the neurology referral stays on the neuro card only (§11.10)."""
     cards = _cards([patient(30, "male"), N2O_USE, NUMBNESS, _b12(150, 5)])
 
     n2o = _card(cards, "nitrous-oxide")
     assert ["b12-neuro-untreated"] == [c.rule_id for c in cards if _creates_medication_request(c)]
     assert _card(cards, "b12-neuro-untreated").summary in n2o.detail
-    assert {"ServiceRequest 13965-9", "ServiceRequest 13964-2", "ServiceRequest 308474002"} == (
-        _suggested(n2o)
+    assert {"ServiceRequest 13965-9", "ServiceRequest 13964-2"} == _suggested(n2o)
+
+
+def test_recreational_card_suppresses_deficiency_card():
+    """§11.9: the recreational card fires, owns the regimen, and b12-deficiency-untreated is
+    silent in that response (it was a second card pointing to the N2O card before)."""
+    cards = _cards([patient(30, "male"), N2O_USE, _hb(10.5, 10), _b12(150, 5)])
+
+    assert N2O_CRITICAL == _fired(cards)
+    assert "MedicationRequest 317106" in _suggested(_card(cards, "nitrous-oxide"))
+
+
+# §11.10: one referral per response, on the first card in the §7.0 priority order.
+NEURO_AND_N2O = [patient(30, "male"), N2O_USE, NUMBNESS, _b12(150, 5)]
+
+
+@pytest.mark.parametrize(
+    ("settings", "label"),
+    [
+        pytest.param(None, "urgent referral to neurology", id="uk"),
+        pytest.param(US, "urgent referral to neurology", id="us"),
+    ],
+)
+def test_neurology_referral_on_the_neuro_card_only(settings, label):
+    """§11.10: b12-neuro-untreated (first in §7.0) keeps both referrals; the recreational N2O card
+    drops its neurology referral and says it is suggested on the card above."""
+    cards = _cards(NEURO_AND_N2O, settings=settings)
+
+    neuro, n2o = _card(cards, "b12-neuro-untreated"), _card(cards, "nitrous-oxide")
+    assert {"ServiceRequest 308474002", "ServiceRequest 183567007"} <= _suggested(neuro)
+    assert "ServiceRequest 308474002" not in _suggested(n2o)
+    note = f'Referral suggested on the card above ("{neuro.summary}"): {label}.'
+    assert note in n2o.detail
+    assert "suggested on the card above" not in neuro.detail
+
+
+def test_recreational_card_alone_keeps_its_referral():
+    """§11.10: with no card above it, the N2O card offers the neurology referral itself."""
+    n2o = _card(_cards(EXAMPLE_29), "nitrous-oxide")
+
+    assert "ServiceRequest 308474002" in _suggested(n2o)
+    assert "suggested on the card above" not in n2o.detail
+
+
+@pytest.mark.parametrize(
+    ("settings", "haematology"),
+    [
+        pytest.param(None, "referral to haematology", id="uk"),
+        pytest.param(US, "referral to hematology", id="us"),
+    ],
+)
+def test_referral_holder_is_first_in_priority_not_in_list_order(settings, haematology):
+    """§11.10: the holder is the first card in the §7.0 order whatever order the rules returned;
+    every other repeat, in both profiles, names it; a card left with nothing has no
+    selectionBehavior."""
+    found = facts(*NEURO_AND_N2O, settings=settings)
+
+    def referral_card(rule_id: str, *names: str) -> Card:
+        c = Draft(found, rule_id, rule_id)
+        c.offers += [compose.referral(found, n, urgent=False) for n in names]
+        return c.build(Indicator.WARNING, f"summary of {rule_id}", ["S-NG239"], "S-NG239")
+
+    cards = interact(
+        [
+            referral_card("vegan-diet-supplement", "haematology_referral"),
+            referral_card("ileal-resection", "haematology_referral", "neurology_referral"),
+            referral_card("folate-before-b12", "neurology_referral"),
+        ],
+        found,
+    )
+
+    by_rule = {c.rule_id: c for c in cards}
+    assert {"ServiceRequest 308474002"} == _suggested(by_rule["folate-before-b12"])
+    assert {"ServiceRequest 183567007"} == _suggested(by_rule["ileal-resection"])
+    assert set() == _suggested(by_rule["vegan-diet-supplement"])
+    assert by_rule["vegan-diet-supplement"].selectionBehavior is None
+    assert '("summary of folate-before-b12"): urgent referral to neurology.' in (
+        by_rule["ileal-resection"].detail
+    )
+    assert f'("summary of ileal-resection"): {haematology}.' in (
+        by_rule["vegan-diet-supplement"].detail
     )
 
 
-def test_recreational_card_owns_regimen_over_deficiency_card():
-    """nitrous-oxide outranks b12-deficiency-untreated for the treatment suggestion (§7.0)."""
-    cards = _cards([patient(30, "male"), N2O_USE, _hb(10.5, 10), _b12(150, 5)])
+# §11.9 (a): critical needs b12_deficient and not (parenteral B12 current, maintenance not overdue).
+CYANO_IM = med_request(rxnorm="309594", route=IM, dose=1000, unit="ug", period=1, period_unit="mo")
 
-    assert {("nitrous-oxide", "critical"), ("b12-deficiency-untreated", "warning")} == _fired(cards)
-    assert ["nitrous-oxide"] == [c.rule_id for c in cards if _creates_medication_request(c)]
-    assert _card(cards, "nitrous-oxide").summary in _card(cards, "b12-deficiency-untreated").detail
+
+def _cyanocobalamin(days_ago: int) -> dict[str, Any]:
+    """Return a cyanocobalamin 1000 microgram IM administration."""
+    return med_admin(rxnorm="309594", route=IM, dose=1000, unit="ug", when=ago(days_ago))
+
+
+N2O_SEVERITY = [
+    row(
+        N2O_WARNING,
+        [patient(60), PERNICIOUS, IM_B12, _hydroxocobalamin(40)],
+        "pernicious-anaemia-up-to-date",
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_WARNING,
+        [patient(60), PERNICIOUS, _hydroxocobalamin(40)],
+        "pernicious-anaemia-dose-within-interval-no-request",
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_WARNING,
+        [patient(60), PERNICIOUS, IM_B12, _hydroxocobalamin(40)],
+        "pernicious-anaemia-up-to-date-order-sign",
+        **_select(N2O_DRAFT, hook=OSIGN),
+    ),
+    row(
+        N2O_WARNING,
+        [patient(52), _b12(150, 30), _hydroxocobalamin(20)],
+        "low-b12-then-injection-20-days-ago",
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_CRITICAL,
+        [patient(60), PERNICIOUS, IM_B12, _hydroxocobalamin(200)],
+        "pernicious-anaemia-active-request-overdue",
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_CRITICAL,
+        [patient(60), PERNICIOUS, _hydroxocobalamin(200)],
+        "pernicious-anaemia-last-dose-lapsed",
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_CRITICAL,
+        [patient(52), _b12(150, 30)],
+        "parenteral-b12-drafted-in-same-set-is-not-a-dose",
+        **_select(N2O_DRAFT, OH_DRAFT),
+    ),
+    row(
+        N2O_WARNING,
+        [patient(60), PERNICIOUS, CYANO_IM, _cyanocobalamin(20)],
+        "us-pernicious-anaemia-monthly-up-to-date",
+        settings=US,
+        **SELECT_N2O,
+    ),
+    row(
+        N2O_CRITICAL,
+        [patient(60), PERNICIOUS, CYANO_IM, _cyanocobalamin(45)],
+        "us-pernicious-anaemia-monthly-overdue",
+        settings=US,
+        **SELECT_N2O,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), N2O_SEVERITY)
+def test_nitrous_oxide_drafted_severity(expected, resources, chart):
+    """§11.9 (a): a deficient patient up to date on parenteral B12 gets the warning."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+def test_up_to_date_warning_says_why_and_asks_no_b12_test():
+    """§11.9 (a): the warning names the current treatment, recommends nothing and offers no B12
+    test (B12 on treatment cannot inform, §7.21)."""
+    card = _card(
+        _cards([patient(60), PERNICIOUS, IM_B12, _hydroxocobalamin(40)], **SELECT_N2O),
+        "nitrous-oxide",
+    )
+
+    assert {"delete MedicationRequest/n2o-1": None} == _offers(card)
+    assert "maintenance is not overdue" in card.detail
+    assert "Nitrous oxide ordered with a B12 risk" in card.summary
+
+
+def test_critical_card_does_not_say_up_to_date():
+    """§11.9 (a): the critical card of a lapsed patient has no 'not overdue' line."""
+    card = _card(
+        _cards([patient(60), PERNICIOUS, IM_B12, _hydroxocobalamin(200)], **SELECT_N2O),
+        "nitrous-oxide",
+    )
+
+    assert {"delete MedicationRequest/n2o-1": True} == _offers(card)
+    assert "not overdue" not in card.detail
+
+
+# §11.9 (b): suppression of b12-deficiency-untreated only when the recreational card fires.
+N2O_SUPPRESSION = [
+    row(N2O_CRITICAL, [patient(30, "male"), N2O_USE, _hb(10.5, 10), _b12(150, 5)], "anaemia"),
+    row(
+        N2O_CRITICAL,
+        [patient(30, "male"), N2O_USE, observation(MCV, 106, "fL", ago(10)), _b12(150, 5)],
+        "macrocytosis",
+    ),
+    row(
+        UNTREATED,
+        [patient(30, "male"), N2O_USE, _b12(150, 5)],
+        "no-signs-recreational-silent-deficiency-card-stays",
+    ),
+    row(
+        UNTREATED,
+        [patient(30, "male"), _hb(10.5, 10), _b12(150, 5)],
+        "no-recorded-use-deficiency-card-stays",
+    ),
+    row(
+        N2O_CRITICAL,
+        [patient(30, "male"), N2O_USE, _hb(10.5, 10), _b12(150, 5)],
+        "us-same-chart",
+        settings=US,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), N2O_SUPPRESSION)
+def test_recreational_card_silences_deficiency_card(expected, resources, chart):
+    """§11.9 (b): the recreational card fires => b12-deficiency-untreated is suppressed."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+INHALANT = condition(ICD10CM, "F18.10", "Inhalant abuse, uncomplicated", ago(60), id="f18-only")
+T59 = condition(ICD10CM, "T59.0X1A", "Toxic effect of nitrogen oxides", ago(30), id="t59-1")
+N2O_ANAEMIA = condition(
+    SNOMED, "73891003", "Acute megaloblastic anaemia due to nitrous oxide", ago(30), id="n2o-ma"
+)
+F18_CAVEAT = "cover inhalant use in general (F18)"
+
+
+@pytest.mark.parametrize(
+    ("caveat", "resources"),
+    [
+        pytest.param(True, [patient(22, "male"), INHALANT, NUMBNESS], id="f18-code-alone"),
+        pytest.param(
+            True, [patient(22, "male"), INHALANT, _hb(10.5, 10)], id="f18-code-alone-anaemia"
+        ),
+        pytest.param(False, [patient(22, "male"), N2O_USE, NUMBNESS], id="f18-text-names-n2o"),
+        pytest.param(False, [patient(22, "male"), T59, NUMBNESS], id="t59-code"),
+        pytest.param(False, [patient(22, "male"), N2O_ANAEMIA], id="snomed-73891003"),
+        pytest.param(False, [patient(22, "male"), WHIPPETS, NUMBNESS], id="text-only"),
+        pytest.param(False, [patient(22, "male"), INHALANT, T59, NUMBNESS], id="f18-and-t59"),
+    ],
+)
+def test_f18_caveat_only_for_f18_alone(caveat, resources):
+    """§11.9: the 'F18 covers inhalants in general' caveat only when F18 alone found the use."""
+    detail = _card(_cards(resources), "nitrous-oxide").detail
+
+    assert caveat == (F18_CAVEAT in detail)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cards import terminology as vs
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
@@ -86,12 +87,30 @@ def _creates_medication_request(card: Card) -> bool:
     )
 
 
+# §11.10: neurology, haematology (and a site's paediatric) referral codes, one card each.
+REFERRAL_CODES = {
+    vs.ORDER_CODES[name].code
+    for name in ("neurology_referral", "haematology_referral", "paediatric_referral")
+    if name in vs.ORDER_CODES
+}
+
+
 def _check_contract(cards: Sequence[Card], found: Facts) -> None:
     """Check the response-wide rules of §7.0 that hold for every chart."""
     owners = [c.rule_id for c in cards if _creates_medication_request(c)]
     assert len(owners) <= 1, f"more than one owner of the B12 treatment suggestion: {owners}"
     if found.is_child or found.age_unknown:
         assert [] == owners
+    referrals = [
+        coding["code"]
+        for c in cards
+        for s in c.suggestions
+        for a in s.actions
+        if a.type == "create" and a.resource["resourceType"] == "ServiceRequest"
+        for coding in a.resource["code"].get("coding", ())
+        if coding["code"] in REFERRAL_CODES
+    ]
+    assert len(referrals) == len(set(referrals)), f"a referral offered twice (§11.10): {referrals}"
     for card in cards:
         to_json(card)
 
