@@ -28,6 +28,7 @@ from cards.medications import Route
 from cards.model import Card
 from cards.model import Indicator
 from cards.settings import Profile
+from cards.wording import word
 
 
 RULE_ID = "maintenance-overdue"
@@ -154,7 +155,7 @@ def evaluate(facts: Facts) -> list[Card]:
         c.act("resume", regimen=compose.regimen_words(facts, chosen))
         c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     else:
-        c.act("next_dose", product=product.value)
+        c.act("next_dose", product=word(facts.profile, "product", product.name))
         if facts.profile is Profile.UK and product is B12Product.CYANOCOBALAMIN and not oral:
             c.act("switch_hydroxocobalamin")  # §11.8: uk cyanocobalamin IM [V2] S-BNF
     c.act("adherence", "record")
