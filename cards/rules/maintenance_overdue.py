@@ -22,7 +22,7 @@ from cards.model import Indicator
 RULE_ID = "maintenance-overdue"
 TITLE = "Vitamin B12 maintenance overdue"
 HOOKS = ("patient-view",)
-SOURCES = ("S-BNF", "S-FDA-OH", "S-FDA-CN")
+SOURCES = ("S-BNF", "S-PAS", "S-FDA-OH", "S-FDA-CN")
 SETTINGS = (
     "maintenance_history_days",
     "maint_uk_hydroxo_neuro_days",
@@ -106,6 +106,5 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("resume", "adherence", "record", regimen=compose.regimen_words(facts, chosen))
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
-    tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
     sources = ["S-BNF", "S-FDA-OH", "S-FDA-CN"]
-    return [c.card(indicator, "summary", sources, tag, date=fmt_date(last.when), days=days)]
+    return [c.card(indicator, "summary", sources, date=fmt_date(last.when), days=days)]
