@@ -68,18 +68,27 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _service_words(card: dict[str, Any], record: set[str]) -> str:
     """Return every string of a card without what it quotes: cited titles and URLs, coding
-    systems, rule ids and text copied from the request (a record's own display)."""
-    card = {**card, "source": {**card["source"], "label": "", "url": ""}}
-    card["source"]["topic"] = {**card["source"]["topic"], "code": ""}
+    systems, rule ids, and the record's own text (a display, an order's text) where a card
+    quotes it: in its evidence lines and in suggested resources copied from a draft. The
+    summary, the advice and the suggestion labels are read whole."""
+    detail = card["detail"]
+    evidence, _, advice = detail.partition("\n\n")
+    quoting = [evidence, *_strings(card.get("suggestions", []))]
+    own = [card["summary"], advice, card["source"]["topic"].get("display", "")]
+    own += [s["label"] for s in card.get("suggestions", [])]
     out = []
-    for text in _strings(card):
+    for text in quoting:
+        for quoted in sorted(record, key=len, reverse=True):
+            text = text.replace(quoted, "")
+        out.append(text)
+    out += own
+    words = []
+    for text in out:
         if re.fullmatch(r"https?://\S+", text):
             continue
         text = LINK.sub(lambda m: "" if m.group(2) in BY_URL else m.group(0), text)
-        for quoted in sorted(record, key=len, reverse=True):
-            text = text.replace(quoted, "")
-        out.append(RULE_IDS.sub("", text))
-    return "\n".join(out)
+        words.append(RULE_IDS.sub("", text))
+    return "\n".join(words)
 
 
 def _record_text(scenario: dict[str, Any]) -> set[str]:
@@ -141,12 +150,17 @@ def test_us_answers_have_no_uk_only_words_anywhere(scenario):
 
 
 def test_the_language_check_sees_suggested_resources():
-    """The check reads a suggested resource's own text (not only the detail)."""
+    """The check reads a suggested resource's own text, and the record's words excuse only
+    what the card quotes (evidence, copied orders), never its own summary or advice."""
     card = {
         "summary": "s",
-        "detail": "d",
+        "detail": "**Evidence**\n- d\n\n**What to do**\n- a",
         "source": {"label": "", "url": "", "topic": {"code": "x"}},
-        "suggestions": [{"actions": [{"resource": {"code": {"text": "Full blood count"}}}]}],
+        "suggestions": [
+            {"label": "Order", "actions": [{"resource": {"code": {"text": "Full blood count"}}}]}
+        ],
     }
     assert UK_ONLY_WORDS.search(_service_words(card, set()).lower())
     assert not UK_ONLY_WORDS.search(_service_words(card, {"Full blood count"}).lower())
+    own = {**card, "summary": "Full blood count"}
+    assert UK_ONLY_WORDS.search(_service_words(own, {"Full blood count"}).lower())
