@@ -26,6 +26,7 @@ from cards.model import Suggestion
 from cards.model import card_uuid
 from cards.model import deterministic_uuid
 from cards.settings import Profile
+from cards.sources import ordered
 from cards.sources import source
 from cards.units import Analyte
 from cards.wording import MESSAGES
@@ -91,8 +92,21 @@ def regimen_words(facts: Facts, chosen: orders.Regimen) -> str:
 
 
 def regimen_source(facts: Facts) -> str:
-    """Return the source tag of regimen cards: S-CKS in uk, S-FDA-CN in us (§7.0)."""
-    return "S-FDA-CN" if facts.profile is Profile.US else "S-CKS"
+    """Return the source tag of regimen cards: S-CKS in uk, S-US-DOSE in us.
+
+    §11.4 (over §7.0): the 1000 mcg US regimens are US practice [V2] S-US-DOSE, not the FDA
+    label, whose own regimen is 100 mcg [V] S-FDA-CN.
+    """
+    return "S-US-DOSE" if facts.profile is Profile.US else "S-CKS"
+
+
+def card_sources(facts: Facts, sources: Sequence[str]) -> list[str]:
+    """Return a card's sources in citing order for the profile: its own country's first (§11.4).
+
+    The first is the card's `source`: a UK source in uk and a US one in us wherever the card
+    cites one; otherwise the rule's best available (its first listed) stays first.
+    """
+    return ordered(sources, facts.profile.value)
 
 
 def treatment(facts: Facts, kind: str, reasons: Iterable[str], recommended: bool = True) -> Offer:
@@ -296,6 +310,7 @@ def detail(
     """Return Markdown detail: the evidence used, what to do, caveats, sources.
 
     Every part is already in the site's wording (§8): the rules' and `common.toml`'s messages.
+    The sources are cited in the profile's order (`card_sources`), the card's source first.
     """
     shown = list(dict.fromkeys(evidence))  # a line (the same Condition, result) once (§11.3)
     parts = [say(facts, "common.detail.evidence"), *[f"- {line}" for line in shown]]
@@ -303,7 +318,9 @@ def detail(
         parts += ["", say(facts, "common.detail.actions"), *[f"- {line}" for line in actions]]
     if caveats:
         parts += ["", *caveats]
-    cited = "; ".join(f"[{source(tag).label}]({source(tag).url})" for tag in sources)
+    cited = "; ".join(
+        f"[{source(tag).label}]({source(tag).url})" for tag in card_sources(facts, sources)
+    )
     parts += ["", say(facts, "common.detail.sources", cited=cited)]
     return "\n".join(parts)
 
@@ -316,14 +333,18 @@ def card(
     summary: str,
     body: str,
     evidence_refs: Iterable[str],
-    source_tag: str,
+    sources: Sequence[str],
     offers: Sequence[Offer] = (),
 ) -> Card:
-    """Return a card with deterministic uuids for it and its suggestions."""
+    """Return a card with deterministic uuids for it and its suggestions.
+
+    `sources` are the rule's sources for this card, best first; the card's `source` is the first
+    of them in the profile's order (`card_sources`, §11.4), the one its detail cites first.
+    """
     uid = card_uuid(rule_id, facts.patient_id, [indicator.value, *evidence_refs])
     if f"common.title.{rule_id}" in MESSAGES:
         title = say(facts, f"common.title.{rule_id}")
-    reference = source(source_tag)
+    reference = source(card_sources(facts, sources)[0])
     suggestions = tuple(
         Suggestion(
             label=offer.label,

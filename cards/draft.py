@@ -74,24 +74,26 @@ class Draft:
         indicator: Indicator,
         summary: str,
         sources: Sequence[str],
-        source_tag: str,
+        *,
         refs: Iterable[str] | None = None,
         **values: Any,
     ) -> Card:
         """Return the card: `summary` is this rule's message key (rendered with `values`),
-        `sources` the detail's sources, `source_tag` the card's `source`.
+        `sources` the rule's sources for it, best first. The rule only lists them: the card's
+        `source` is chosen per profile (the first UK source in uk, US in us; §11.4,
+        `compose.card_sources`) and the detail cites them in that order.
 
         `refs` replaces the collected evidence references for the card's uuid where a branch
         identifies its card by more than its evidence (one card per draft and caution).
         """
-        return self.build(indicator, self.say(summary, **values), sources, source_tag, refs)
+        return self.build(indicator, self.say(summary, **values), sources, refs=refs)
 
     def build(
         self,
         indicator: Indicator,
         summary: str,
         sources: Sequence[str],
-        source_tag: str,
+        *,
         refs: Iterable[str] | None = None,
     ) -> Card:
         """Return the card with a summary already rendered (a rule that chooses between texts)."""
@@ -103,6 +105,6 @@ class Draft:
             summary,
             compose.detail(self.facts, self.evidence, self.actions, self.caveats, sources),
             self.refs if refs is None else refs,
-            source_tag,
+            sources,
             self.offers,
         )

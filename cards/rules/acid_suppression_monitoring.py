@@ -64,4 +64,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.refs += [*exposure.refs, *(d.ref for d in focused)]
     c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
     months = fmt_number(s.acid_suppression_min_months)
-    return [c.card(Indicator.INFO, "summary", ["S-AAFP17", "S-NG239"], "S-AAFP17", months=months)]
+    return [c.card(Indicator.INFO, "summary", ["S-AAFP17", "S-NG239"], months=months)]

@@ -1,7 +1,7 @@
 """R2 `b12-deficiency-untreated`: B12 deficiency, no neurological findings, no B12 treatment.
 
-clinical-rules §7.2. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V] (us card source),
-S-US-DOSE [V2] (us regimen), S-AAFP17 [V], S-COCH [V] (high-dose oral about as good as IM).
+clinical-rules §7.2. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V], S-US-DOSE [V2]
+(us regimen and card source, §11.4), S-AAFP17 [V], S-COCH [V] (high-dose oral about as good as IM).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cards.orders import POTASSIUM_TIMING
 RULE_ID = "b12-deficiency-untreated"
 TITLE = "B12 deficiency with no B12 treatment on record"
 HOOKS = ("patient-view",)
-SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-AAFP17", "S-COCH")
+SOURCES = ("S-CKS", "S-BNF", "S-PAS", "S-FDA-CN", "S-US-DOSE", "S-AAFP17", "S-COCH")
 SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 
 
@@ -42,4 +42,4 @@ def evaluate(facts: Facts) -> list[Card]:
         c.act("potassium", hours=facts.settings.potassium_watch_hours)
         c.offers.append(compose.lab_test(facts, "potassium", c.refs, timing=POTASSIUM_TIMING))
     source = compose.regimen_source(facts)
-    return [c.card(Indicator.WARNING, "summary", [source, "S-AAFP17"], source)]
+    return [c.card(Indicator.WARNING, "summary", [source, "S-AAFP17"])]

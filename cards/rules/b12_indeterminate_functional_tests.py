@@ -58,4 +58,4 @@ def evaluate(facts: Facts) -> list[Card]:
     if len(summary) > 139:
         summary = c.say("summary.short")
     indicator = Indicator.WARNING if facts.neuro_findings else Indicator.INFO
-    return [c.build(indicator, summary, ["S-NG239", "S-BSH", "S-NO-MMA"], "S-NG239")]
+    return [c.build(indicator, summary, ["S-NG239", "S-BSH", "S-NO-MMA", "S-AAFP17"])]

@@ -1,7 +1,7 @@
 """R1 `b12-neuro-untreated`: B12 deficiency with possible neurological involvement, no IM B12.
 
 clinical-rules §7.1. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V] (permanent damage
-after about 3 months untreated; us card source), S-US-DOSE [V2] (us regimen), S-BSH rec 4 [V]
+after about 3 months untreated), S-US-DOSE [V2] (us regimen and card source, §11.4), S-BSH rec 4 [V]
 (do not delay treatment for antibody results or specialist review).
 """
 
@@ -19,7 +19,7 @@ from cards.orders import POTASSIUM_TIMING
 RULE_ID = "b12-neuro-untreated"
 TITLE = "B12 deficiency with possible neurological involvement, untreated"
 HOOKS = ("patient-view", "order-select", "order-sign")
-SOURCES = ("S-CKS", "S-BNF", "S-FDA-CN", "S-US-DOSE", "S-BSH")
+SOURCES = ("S-CKS", "S-BNF", "S-PAS", "S-FDA-CN", "S-US-DOSE", "S-BSH")
 SETTINGS = ("b12_status_days", "oral_first_non_neuro")
 
 
@@ -56,4 +56,4 @@ def evaluate(facts: Facts) -> list[Card]:
     ]
     c.refs += [d.ref for d in oral]
     source = compose.regimen_source(facts)
-    return [c.card(Indicator.CRITICAL, "summary", [source, "S-BSH"], source)]
+    return [c.card(Indicator.CRITICAL, "summary", [source, "S-FDA-CN", "S-BSH"])]

@@ -42,16 +42,14 @@ def evaluate(facts: Facts) -> list[Card]:
         c.act("injection", *(["ifab"] if ifab_tests else []), "mma")
         sources = ["S-MAYO-B12", "S-MAYO-IF"]
         days = (facts.today - last.when).days
-        return [c.card(Indicator.INFO, "summary.injection", sources, sources[0], days=days)]
+        return [c.card(Indicator.INFO, "summary.injection", sources, days=days)]
     start = facts.any_therapy_start_date
     if b12_tests and facts.on_any_b12_record and start is not None:
         if (facts.today - start).days >= s.established_therapy_days:
             c = _draft(facts, b12_tests, start.isoformat())
             c.line("replacement_since", date=fmt_date(start))
             c.act("established", "mma")
-            return [
-                c.card(Indicator.INFO, "summary.established", ["S-BNSSG", "S-MAYO-B12"], "S-BNSSG")
-            ]
+            return [c.card(Indicator.INFO, "summary.established", ["S-BNSSG", "S-MAYO-B12"])]
     return []
 
 

@@ -61,4 +61,4 @@ def evaluate(facts: Facts) -> list[Card]:
     least = fmt_number(facts.settings.bariatric_min_daily_ug)
     c.act("lifelong", "check", regimen=chosen.words, least=least)
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
-    return [c.card(Indicator.WARNING, "summary", ["S-AAFP17", "S-ASMBS"], "S-AAFP17")]
+    return [c.card(Indicator.WARNING, "summary", ["S-AAFP17", "S-ASMBS"])]

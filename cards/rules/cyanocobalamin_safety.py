@@ -65,7 +65,7 @@ def _intravenous(facts: Facts, order: Order) -> Card:
     elif order.raw is not None:
         resource = orders.with_route_im(order.raw, facts.patient_id)
         c.offers.append(compose.create(c.say("label.order_im"), resource, True))
-    return c.card(Indicator.WARNING, "summary.iv", ["S-FDA-CN"], "S-FDA-CN")
+    return c.card(Indicator.WARNING, "summary.iv", ["S-FDA-CN"])
 
 
 def _optic_atrophy(facts: Facts, order: Order) -> Card:
@@ -83,7 +83,7 @@ def _optic_atrophy(facts: Facts, order: Order) -> Card:
         c.offers.append(compose.treatment(facts, kind, [f.ref for f in facts.optic_atrophy]))
     else:
         c.act("us_hydroxocobalamin")
-    return c.card(Indicator.WARNING, "summary.optic", ["S-FDA-CN", "S-FDA-OH"], "S-FDA-CN")
+    return c.card(Indicator.WARNING, "summary.optic", ["S-FDA-CN", "S-FDA-OH"])
 
 
 def _excipients(facts: Facts, order: Order, infant: bool) -> Card:
@@ -95,4 +95,4 @@ def _excipients(facts: Facts, order: Order, infant: bool) -> Card:
         if facts.egfr is not None:
             c.evidence.append(facts.egfr.describe())
         c.act("aluminium")
-    return c.card(Indicator.INFO, "summary.excipients", ["S-FDA-CN"], "S-FDA-CN")
+    return c.card(Indicator.INFO, "summary.excipients", ["S-FDA-CN"])

@@ -102,4 +102,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.refs += [d.ref for d in drafts]
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     summary = "summary.critical" if critical else "summary.warning"
-    return [c.card(indicator, summary, ["S-FDA-CN", "S-CKS", "S-BSH"], "S-FDA-CN")]
+    return [c.card(indicator, summary, ["S-FDA-CN", "S-CKS", "S-BSH"])]

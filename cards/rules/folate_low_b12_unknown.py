@@ -51,4 +51,4 @@ def evaluate(facts: Facts) -> list[Card]:
         compose.lab_test(facts, "b12", c.refs, recommended=True),
         compose.lab_test(facts, "mma", c.refs),
     ]
-    return [c.card(Indicator.WARNING, "summary", ["S-CKS", "S-FDA-CN"], "S-CKS")]
+    return [c.card(Indicator.WARNING, "summary", ["S-CKS", "S-FDA-CN"])]

@@ -62,4 +62,4 @@ def evaluate(facts: Facts) -> list[Card]:
     key = "summary.both" if both else "summary.mma" if mma_raised else "summary.homocysteine"
     indicator = Indicator.INFO if explained else Indicator.WARNING
     sources = ["S-MAYO-MMA", "S-NO-MMA", "S-BSH"]
-    return [c.card(indicator, key, sources, "S-MAYO-MMA", b12=first.value_text())]
+    return [c.card(indicator, key, sources, b12=first.value_text())]

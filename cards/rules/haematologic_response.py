@@ -60,7 +60,7 @@ def evaluate(facts: Facts) -> list[Card]:
     ]
     if hct is None and retic is None:
         c.act("order")
-        return [c.card(Indicator.INFO, "summary.no_result", ["S-FDA-CN"], "S-FDA-CN", day=day)]
+        return [c.card(Indicator.INFO, "summary.no_result", ["S-FDA-CN"], day=day)]
     if day < s.response_warning_day or hct is None or hct.canonical is None:
         return []
     if retic is None or retic.canonical is None or hct.canonical >= s.hct_response_below_pct:
@@ -81,4 +81,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("poor_response")
     c.offers.append(compose.lab_test(facts, "folate", c.refs))
     values = {"hct": fmt_number(hct.canonical), "retic": fmt_number(retic.canonical)}
-    return [c.card(Indicator.WARNING, "summary.poor_response", ["S-FDA-CN"], "S-FDA-CN", **values)]
+    return [c.card(Indicator.WARNING, "summary.poor_response", ["S-FDA-CN"], **values)]

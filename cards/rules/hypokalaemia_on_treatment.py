@@ -75,4 +75,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.offers.append(compose.lab_test(facts, "potassium", c.refs, recommended=True))
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     value = result.value_text() if k is None else fmt_number(k)
-    return [c.card(indicator, "summary", ["S-FDA-CN", "S-K"], "S-FDA-CN", value=value)]
+    return [c.card(indicator, "summary", ["S-FDA-CN", "S-K"], value=value)]

@@ -67,4 +67,4 @@ def evaluate(facts: Facts) -> list[Card]:
             compose.lab_test(facts, "b12", c.refs, recommended=True),
             compose.lab_test(facts, "mma", c.refs),
         ]
-    return [c.card(Indicator.WARNING, "summary", ["S-ILEUM"], "S-ILEUM")]
+    return [c.card(Indicator.WARNING, "summary", ["S-ILEUM"])]

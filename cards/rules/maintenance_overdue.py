@@ -34,7 +34,7 @@ from cards.wording import word
 RULE_ID = "maintenance-overdue"
 TITLE = "Vitamin B12 maintenance overdue"
 HOOKS = ("patient-view",)
-SOURCES = ("S-BNF", "S-FDA-OH", "S-FDA-CN")
+SOURCES = ("S-BNF", "S-PAS", "S-FDA-OH", "S-FDA-CN")
 SETTINGS = (
     "maintenance_history_days",
     "maint_uk_hydroxo_neuro_days",
@@ -160,6 +160,5 @@ def evaluate(facts: Facts) -> list[Card]:
             c.act("switch_hydroxocobalamin")  # §11.8: uk cyanocobalamin IM [V2] S-BNF
     c.act("adherence", "record")
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
-    tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
     sources = ["S-BNF", "S-FDA-OH", "S-FDA-CN"]
-    return [c.card(indicator, "summary", sources, tag, date=fmt_date(last.when), days=days)]
+    return [c.card(indicator, "summary", sources, date=fmt_date(last.when), days=days)]

@@ -51,4 +51,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
     key = "summary.on_metformin" if exposure is not None and months >= 1 else "summary.ordered"
     indicator = Indicator.WARNING if symptoms else Indicator.INFO
-    return [c.card(indicator, key, ["S-MHRA", "S-AAFP17"], "S-MHRA", months=length)]
+    return [c.card(indicator, key, ["S-MHRA", "S-AAFP17"], months=length)]

@@ -70,7 +70,7 @@ def _drafted(facts: Facts) -> list[Card]:
     c.refs += [d.ref for d in drafts]
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     summary = "summary.deficient" if critical else "summary.risk"
-    return [c.card(indicator, summary, ["S-N2O", "S-NG239"], "S-NG239")]
+    return [c.card(indicator, summary, ["S-NG239", "S-N2O"])]
 
 
 def _parenteral_up_to_date(facts: Facts) -> bool:
@@ -113,4 +113,4 @@ def _recreational(facts: Facts) -> list[Card]:
     if not treated:
         c.offers.append(compose.treatment(facts, "neuro", c.refs))
     indicator = Indicator.WARNING if treated else Indicator.CRITICAL
-    return [c.card(indicator, "summary.recreational", ["S-NG239", "S-N2O", "S-UMICH"], "S-NG239")]
+    return [c.card(indicator, "summary.recreational", ["S-NG239", "S-N2O", "S-UMICH"])]

@@ -108,4 +108,4 @@ def evaluate(
         )
     c.refs += [card.rule_id for card, _ in replaced] + [card.uuid for card in dropped]
     c.refs += [d.ref for d in drafted] + compose.b12_evidence_refs(facts)
-    return [c.card(indicator, "summary", ["S-NG239"], "S-NG239", age=age_min)]
+    return [c.card(indicator, "summary", ["S-NG239"], age=age_min)]

@@ -70,4 +70,4 @@ def evaluate(facts: Facts) -> list[Card]:
     nasal = all(o.route is Route.NASAL for o in flagged)
     key = "summary.nasal" if nasal else "summary.oral"
     sources = ["S-FDA-CN", "S-FDA-OH", "S-BSH"]
-    return [c.card(Indicator.WARNING, key, sources, "S-FDA-CN", cause=cause)]
+    return [c.card(Indicator.WARNING, key, sources, cause=cause)]

@@ -70,4 +70,4 @@ def evaluate(facts: Facts) -> list[Card]:
     test = compose.lab_test(facts, "potassium", c.refs, recommended=True, timing=POTASSIUM_TIMING)
     c.offers.append(test)
     hours = facts.settings.potassium_watch_hours
-    return [c.card(Indicator.WARNING, "summary", ["S-FDA-CN", "S-FDA-OH"], "S-FDA-CN", hours=hours)]
+    return [c.card(Indicator.WARNING, "summary", ["S-FDA-CN", "S-FDA-OH"], hours=hours)]

@@ -85,4 +85,4 @@ def evaluate(facts: Facts) -> list[Card]:
         if pregnant
         else "summary.breastfeeding"
     )
-    return [c.card(indicator, summary, ["S-BNSSG", "S-NG239"], "S-BNSSG")]
+    return [c.card(indicator, summary, ["S-BNSSG", "S-NG239"])]

@@ -62,4 +62,4 @@ def evaluate(facts: Facts) -> list[Card]:
     c.offers.append(compose.lab_test(facts, "blood_count", c.refs, recommended=True))
     refs = [*c.refs, start.isoformat()]
     sources = ["S-NG239", "S-CKS", "S-FDA-CN"]
-    return [c.card(Indicator.INFO, "summary", sources, "S-NG239", refs, weeks=weeks_ago)]
+    return [c.card(Indicator.INFO, "summary", sources, refs=refs, weeks=weeks_ago)]

@@ -44,4 +44,4 @@ def evaluate(facts: Facts) -> list[Card]:
     if facts.settings.vegan_regimen == "seed":
         c.caveat("seed")
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
-    return [c.card(Indicator.INFO, "summary", ["S-VEGAN", "S-CKS"], "S-VEGAN")]
+    return [c.card(Indicator.INFO, "summary", ["S-VEGAN", "S-CKS"])]

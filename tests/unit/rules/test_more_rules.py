@@ -399,7 +399,7 @@ def test_referral_holder_is_first_in_priority_not_in_list_order(settings, haemat
     def referral_card(rule_id: str, *names: str) -> Card:
         c = Draft(found, rule_id, rule_id)
         c.offers += [compose.referral(found, n, urgent=False) for n in names]
-        return c.build(Indicator.WARNING, f"summary of {rule_id}", ["S-NG239"], "S-NG239")
+        return c.build(Indicator.WARNING, f"summary of {rule_id}", ["S-NG239"])
 
     cards = interact(
         [
