@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import fields
-from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
@@ -103,7 +102,7 @@ class Settings:
     indeterminate_band_over_lab_normal: bool = True  # §4.2: lab-normal B12 <= 350 stays grey
     e53_8_requires_b12_text: bool = True  # §2.4: E53.8 counts only when it names B12
     z90_49_requires_ileal_text: bool = True  # §2.4: Z90.49 is not ileum-specific
-    match_icd10_who: bool = False  # §2.1 [U]: read WHO ICD-10 codes as ICD-10-CM
+    match_icd10_who: bool | None = None  # §11.12 [U]: WHO ICD-10 as ICD-10-CM (uk on, us off)
     neuro_include_depression: bool = False  # §2.4: depression 35489007 as a neuro finding
     treat_folinic_as_folate: bool = False  # §2.5: folinic acid counts as folic acid (§10.3)
     treat_methylfolate_as_folate: bool = False  # §2.5: L-methylfolate counts as folic acid
@@ -119,6 +118,12 @@ class Settings:
     ileal_length_code: str = ""  # "system|code" of a resection-length Observation [U], site-set
     cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
     plausibility_guard: bool = True  # §3 [U]: values outside plausible ranges are unusable
+
+    def __post_init__(self) -> None:
+        """Resolve the profile defaults a site has not set (None): `match_icd10_who` (§11.12)."""
+        if self.match_icd10_who is None:
+            # §11.12: UK records carry WHO ICD-10; read as ICD-10-CM by default in uk only.
+            object.__setattr__(self, "match_icd10_who", self.profile is Profile.UK)
 
     @property
     def review_interval_weeks(self) -> int:
@@ -149,7 +154,7 @@ class Settings:
                 coerced[name] = _choice(name, value)
             else:
                 coerced[name] = value
-        return replace(cls(), **coerced)
+        return cls(**coerced)  # not replace(): profile defaults resolve for the chosen profile
 
 
 # Settings that take one of a few words; anything else is refused at start-up.

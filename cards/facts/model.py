@@ -189,6 +189,7 @@ class Facts:
     today: date
     settings: Settings
     age_years: int | None = None
+    age_months: int | None = None  # whole months of age (§11.12: under 2 shown in months)
     sex: str = "unknown"
     deceased: bool = False
     pregnant: bool = False

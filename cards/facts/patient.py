@@ -16,6 +16,7 @@ class PatientFacts(TypedDict):
     """The facts read from the Patient resource."""
 
     age_years: int | None
+    age_months: int | None  # whole months, for ages under 2 shown in months (§11.12)
     sex: str
     deceased: bool
 
@@ -24,7 +25,14 @@ def read_patient(models: Sequence[Any], today: date) -> tuple[PatientFacts, date
     """Return the patient facts and the birth date (the youngest reading of a partial one)."""
     sex, born, deceased = _patient(models, today)
     age = labs.Patient(sex, born).age_on(today)
-    return {"age_years": age, "sex": sex, "deceased": deceased}, born
+    months = _months_between(born, today) if born is not None else None
+    return {"age_years": age, "age_months": months, "sex": sex, "deceased": deceased}, born
+
+
+def _months_between(born: date, today: date) -> int:
+    """Return whole months of age on `today` (clinical-rules §11.12: "Age 7 months")."""
+    months = (today.year - born.year) * 12 + today.month - born.month
+    return months - (today.day < born.day)
 
 
 def _patient(models: Sequence[Any], today: date) -> tuple[str, date | None, bool]:

@@ -2,6 +2,8 @@
 
 clinical-rules §7.12. More than 12 months of acid suppression reduces B12 absorption; age over 75
 adds risk [V] S-AAFP17; codes [V] S-PDDI; NG239 lists other interfering drugs [V2] S-NG239.
+When the last B12 (older than the lookback) was low and no B12 treatment has followed, the card is
+a warning and says so (clinical-rules §11.12; `metformin_monitoring.untreated_low_b12`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cards.labs import fmt_date
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
+from cards.rules.metformin_monitoring import untreated_low_b12
 
 
 RULE_ID = "acid-suppression-monitoring"
@@ -60,8 +63,16 @@ def evaluate(facts: Facts) -> list[Card]:
     c.line("exposure", names=names, start=start, length=compose.months_text(exposure.months))
     c.evidence += [c.say("evidence.also", risk=r) for r in risks] + clinical
     c.evidence.append(compose.no_recent_b12_line(facts))
+    low = untreated_low_b12(facts)
+    if low is not None:
+        c.act("low_untreated", date=fmt_date(low.when))
     c.act("consider", "ng239")
     c.refs += [*exposure.refs, *(d.ref for d in focused)]
+    if low is not None:
+        c.cite([low])
     c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
     months = fmt_number(s.acid_suppression_min_months)
-    return [c.card(Indicator.INFO, "summary", ["S-AAFP17", "S-NG239"], months=months)]
+    key = "summary.low_untreated" if low is not None else "summary.none"
+    indicator = Indicator.WARNING if low is not None else Indicator.INFO
+    sources = ["S-AAFP17", "S-NG239"]
+    return [c.card(indicator, key, sources, months=months, days=s.b12_recent_days)]

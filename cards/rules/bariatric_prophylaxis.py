@@ -1,7 +1,8 @@
 """R13 `bariatric-prophylaxis`: lifelong B12 after bariatric surgery.
 
 clinical-rules §7.13. Oral 1000 micrograms daily indefinitely, or 350-1000 micrograms daily, or
-1000 micrograms IM monthly [V] S-AAFP17, [V2] S-ASMBS.
+1000 micrograms IM monthly [V] S-AAFP17, [V2] S-ASMBS. An oral supplement on record below
+`bariatric_min_daily_ug` is named on the card as too little (clinical-rules §11.12).
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ def supplement(facts: Facts) -> Order | None:
     return None
 
 
+def inadequate(facts: Facts) -> list[Order]:
+    """Return the oral B12 orders on record that give less than the least daily dose (§11.12)."""
+    least_mg = facts.settings.bariatric_min_daily_ug / 1000
+    return [
+        order
+        for order in facts.orders
+        if not order.draft
+        and order.active
+        and order.is_b12
+        and not order.route.parenteral
+        and order.daily_mg is not None
+        and order.daily_mg < least_mg
+    ]
+
+
 def regimen(facts: Facts) -> orders.Regimen:
     """Return the supplement template the site chose (§7.13, §8)."""
     if facts.settings.bariatric_regimen == "im-monthly":
@@ -56,9 +72,16 @@ def evaluate(facts: Facts) -> list[Card]:
     for o in facts.orders:
         if o.active and o.medication.b12_in_combination:
             c.line("multivitamin", order=o.describe())
+    least = fmt_number(facts.settings.bariatric_min_daily_ug)
+    too_little = inadequate(facts)
+    for o in too_little:  # §11.12: name the supplement that does not count, and why
+        daily = fmt_number(round((o.daily_mg or 0.0) * 1000))
+        c.line("inadequate", order=o.describe(), daily=daily, least=least)
+    c.cite(too_little)
     if facts.b12_first_line is not None:
         c.evidence.append(facts.b12_first_line.describe())
-    least = fmt_number(facts.settings.bariatric_min_daily_ug)
     c.act("lifelong", "check", regimen=chosen.words, least=least)
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
-    return [c.card(Indicator.WARNING, "summary", ["S-AAFP17", "S-ASMBS"])]
+    summary = "summary.inadequate" if too_little else "summary.none"
+    sources = ["S-AAFP17", "S-ASMBS"]
+    return [c.card(Indicator.WARNING, summary, sources, least=least)]

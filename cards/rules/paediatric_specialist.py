@@ -3,7 +3,9 @@
 clinical-rules §7.19. NG239 covers people over 16 [V2] S-NG239; paediatric regimens were not
 researched [U], so the service never suggests a dose for a child and hands over to a specialist.
 The card replaces every adult-dose card the child's record would raise (judged as at chart open,
-whatever the hook) and names every card whose B12 regimen the under-16 guard dropped.
+whatever the hook) and names every card whose B12 regimen the under-16 guard dropped. Ages under
+2 years are shown in months; with neurological findings the site's paediatric referral (a
+`paediatric_referral` row of its order-codes.csv; none is packaged) is urgent (§11.12).
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ def evaluate(
         indicator = Indicator.INFO
     age_min = facts.settings.age_min_adult
     c = Draft(facts, RULE_ID, TITLE)
-    c.line("age", age=facts.age_years, age_min=age_min)
+    months = facts.age_months
+    shown = str(months) if months is not None and months < 24 else ""  # §11.12: under 2
+    c.line("age", age=facts.age_years, months=shown, age_min=age_min)
     for card, advice in replaced:
         c.act("replaced", advice=advice, summary=card.summary)
         c.evidence += compose.evidence_lines(card)
@@ -102,7 +106,8 @@ def evaluate(
     c.evidence = list(dict.fromkeys(c.evidence))
     c.act("specialist")
     if "paediatric_referral" in vs.ORDER_CODES:  # no code was sourced: only a site's own (§2.6)
-        urgent = indicator is Indicator.CRITICAL
+        # §11.12: urgent with neurological findings, whatever card the child's record replaces.
+        urgent = indicator is Indicator.CRITICAL or bool(facts.neuro_findings)
         c.offers.append(
             compose.referral(facts, "paediatric_referral", urgent, compose.b12_evidence_refs(facts))
         )

@@ -2,7 +2,8 @@
 
 clinical-rules §7.18. Total B12 falls in pregnancy and can look deficient when stores are adequate;
 prefer holoTC or confirm with MMA; review at about 1 month when treating; infants breastfed by
-deficient or vegan mothers are at risk [V] S-BNSSG, [V2] S-NG239.
+deficient or vegan mothers are at risk [V] S-BNSSG, [V2] S-NG239. No MMA is suggested once the
+patient is on any B12 (clinical-rules §11.12).
 """
 
 from __future__ import annotations
@@ -69,9 +70,16 @@ def evaluate(facts: Facts) -> list[Card]:
     holotc = facts.holotc_used is not None or (
         first is not None and first.analyte is Analyte.HOLOTC
     )
-    if pregnant and facts.mma is None and not holotc and not facts.drafted_tests("mma"):
+    # §11.12: no MMA suggestion once on B12 (treatment has started; MMA would not change it).
+    if (
+        pregnant
+        and facts.mma is None
+        and not holotc
+        and not facts.drafted_tests("mma")
+        and not facts.on_any_b12
+    ):
         # The indeterminate-B12 card already asks for MMA when B12 is grey and untreated (§7.8).
-        if facts.b12_status is B12Status.INDETERMINATE and not facts.on_any_b12:
+        if facts.b12_status is B12Status.INDETERMINATE:
             c.act("mma_elsewhere")
         else:
             c.offers.append(compose.lab_test(facts, "mma", c.refs))

@@ -14,6 +14,8 @@ import pytest
 
 from tests.acceptance.test_fixtures import SCENARIOS
 from tests.acceptance.test_fixtures import _answer
+from tests.conftest import FIXTURES
+from tests.conftest import load
 
 
 HYDROXOCOBALAMIN, CYANOCOBALAMIN_INJECTION = "317106", "309594"
@@ -89,6 +91,44 @@ def test_suggestions_are_written_in_the_profiles_english(scenario):
     for card in _answers(scenario, "uk"):
         assert not US_WORDS.search(_orders_words(card)), _orders_words(card)
         assert not US_WORDS.search(_advice(card)), _advice(card)
+
+
+def _record_texts(value: Any) -> list[str]:
+    """Return every string of a hook request (the record's own words), longest first."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, str) and len(item) >= 3:
+            found.add(item)
+    return sorted(found, key=len, reverse=True)
+
+
+def _evidence_lines(card: dict[str, Any]) -> list[str]:
+    """Return the card's evidence lines (the detail's first section)."""
+    first = card["detail"].split("\n\n", 1)[0].splitlines()[1:]
+    return [line[2:] for line in first if line.startswith("- ")]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["file"] for s in SCENARIOS])
+def test_us_evidence_lines_are_written_in_us_english(scenario):
+    """§11.12: in us every evidence line is in US words too (anemia, hematology, pediatric, CBC,
+    aluminum), apart from the record's own text quoted as sent (a Condition "Pernicious
+    anaemia" from a UK record stays as written, once: a label of ours before it still counts);
+    uk lines carry no US words of ours."""
+    record = _record_texts(load(FIXTURES / "hooks" / scenario["file"]))
+    for profile, words in (("us", UK_WORDS), ("uk", US_WORDS)):
+        for card in _answers(scenario, profile):
+            for line in _evidence_lines(card):
+                ours = line
+                for text in record:  # the last occurrence: a label of ours comes first
+                    head, found, tail = ours.rpartition(text)
+                    ours = head + tail if found else ours
+                assert not words.search(ours), (profile, card["summary"], line)
 
 
 def test_both_profiles_suggest_their_own_regimen_for_the_same_patient():

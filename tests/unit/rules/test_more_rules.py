@@ -637,6 +637,19 @@ EXAMPLE_26 = [
     _b12(410, 609),
 ]
 METFORMIN_DRAFT = med_request(rxnorm="6809", dose=500, unit="mg", status="draft", id="met-d")
+# §11.12: a low B12 500 days ago (older than the 365-day lookback) and nothing since.
+LOW_OLD_B12_ON_METFORMIN = [
+    patient(66, "male"),
+    med_request(rxnorm="6809", dose=500, unit="mg", authored=date(2023, 11, 29), id="met-1"),
+    _b12(150, 500, id="b12-old"),
+]
+STOPPED_ORAL_B12 = med_statement(
+    text="Cyanocobalamin 1000 mcg tablet",
+    status="completed",
+    start=ago(480),
+    end=ago(420),
+    id="ms-old",
+)
 
 
 def _metformin(days: int, status: str = "active") -> dict[str, Any]:
@@ -683,6 +696,35 @@ METFORMIN_MONITORING = [
         **_select(METFORMIN_DRAFT),
     ),
     row(set(), [patient(66, "male")], "new-draft-no-symptoms", **_select(METFORMIN_DRAFT)),
+    # §11.12: the last B12, older than the lookback, was low and no B12 treatment followed.
+    row(METFORMIN_WARNING, LOW_OLD_B12_ON_METFORMIN, "last-b12-low-untreated"),
+    row(
+        METFORMIN_WARNING,
+        [*LOW_OLD_B12_ON_METFORMIN, _hydroxocobalamin(520)],
+        "last-b12-low-dose-before-it",
+    ),
+    row(
+        METFORMIN_INFO,
+        [*LOW_OLD_B12_ON_METFORMIN, _hydroxocobalamin(480)],
+        "last-b12-low-treated-after",
+    ),
+    row(
+        METFORMIN_INFO,
+        [*LOW_OLD_B12_ON_METFORMIN, STOPPED_ORAL_B12],
+        "last-b12-low-oral-course-after",
+    ),
+    row(METFORMIN_INFO, [*LOW_OLD_B12_ON_METFORMIN, _b12(400, 420)], "later-b12-normal"),
+    row(
+        METFORMIN_WARNING,
+        [
+            *LOW_OLD_B12_ON_METFORMIN,
+            med_statement(contained_medication=MULTIVITAMIN, start=ago(400)),
+        ],
+        "last-b12-low-multivitamin-is-not-treatment",
+    ),
+    row(
+        set(), [patient(66, "male"), _metformin(90), _b12(150, 500)], "last-b12-low-short-metformin"
+    ),
     row(
         set(),
         EXAMPLE_26,
@@ -719,9 +761,31 @@ def test_drafted_metformin_summary():
     assert "Polyneuropathy" in card.detail
 
 
+def test_metformin_says_last_b12_was_low_and_untreated():
+    """§11.12: the warning names the low result and says no B12 treatment has followed."""
+    card = _card(_cards(LOW_OLD_B12_ON_METFORMIN), "metformin-monitoring")
+
+    assert card.summary.startswith("On metformin and the last B12, over 365 days ago, was low")
+    assert len(card.summary) <= 139
+    assert "The last B12, on 17 Jul 2025, was low" in card.detail
+    assert "no B12 treatment has followed" in card.detail
+    assert {"ServiceRequest 2132-9"} == _suggested(card)
+
+
+def test_metformin_old_low_b12_treated_after_keeps_the_plain_card():
+    """§11.12: once B12 treatment followed the low result, the card is the plain info card."""
+    card = _card(
+        _cards([*LOW_OLD_B12_ON_METFORMIN, _hydroxocobalamin(480)]), "metformin-monitoring"
+    )
+
+    assert card.summary.startswith("On metformin 3 years and no B12 result in the past year")
+    assert "no B12 treatment has followed" not in card.detail
+
+
 # --- acid-suppression-monitoring (§7.12; example 39) -------------------------------------------
 
 ACID = {("acid-suppression-monitoring", "info")}
+ACID_WARNING = {("acid-suppression-monitoring", "warning")}
 
 
 def _ppi(days: int, rxnorm: str = "7646") -> dict[str, Any]:
@@ -757,6 +821,17 @@ ACID_SUPPRESSION = [
     row(set(), [*EXAMPLE_39, ORAL_B12], "on-b12"),
     row(ACID, EXAMPLE_39, "focused-draft", **_select(OMEPRAZOLE_DRAFT)),
     row(set(), EXAMPLE_39, "other-draft-focused", **_select(METFORMIN_DRAFT)),
+    # §11.12: the last B12, older than the lookback, was low and no B12 treatment followed.
+    row(ACID_WARNING, [*EXAMPLE_39, _b12(150, 500)], "last-b12-low-untreated"),
+    row(ACID, [*EXAMPLE_39, _b12(150, 500), _hydroxocobalamin(480)], "last-b12-low-treated-after"),
+    row(ACID, [*EXAMPLE_39, _b12(150, 500), _b12(400, 420)], "later-b12-normal"),
+    row(set(), [*ADULT_PPI, _b12(150, 500)], "last-b12-low-no-other-risk"),
+    row(
+        ACID_WARNING,
+        [*EXAMPLE_39, _b12(150, 500)],
+        "last-b12-low-untreated-focused-draft",
+        **_select(OMEPRAZOLE_DRAFT),
+    ),
 ]
 
 
@@ -773,6 +848,16 @@ def test_example_39_card():
     assert {"ServiceRequest 2132-9"} == _suggested(card)
     for phrase in ("29 Nov 2024", "2 years", "age 79", "colchicine"):
         assert phrase in card.detail
+
+
+def test_acid_suppression_says_last_b12_was_low_and_untreated():
+    """§11.12: the warning names the low result and says no B12 treatment has followed."""
+    card = _card(_cards([*EXAMPLE_39, _b12(150, 500)]), "acid-suppression-monitoring")
+
+    assert card.summary.startswith("Acid suppression for over 12 months and the last B12, over")
+    assert len(card.summary) <= 139
+    assert "The last B12, on 17 Jul 2025, was low" in card.detail
+    assert {"ServiceRequest 2132-9"} == _suggested(card)
 
 
 def test_acid_suppression_and_metformin_each_name_their_drug():
@@ -916,6 +1001,42 @@ def test_example_24_detail():
 
     for phrase in ("Laparoscopic sleeve gastrectomy", "29 Nov 2024", "390 pg/mL", "31 May 2026"):
         assert phrase in card.detail
+
+
+@pytest.mark.parametrize(
+    ("summary", "phrases", "resources"),
+    [
+        pytest.param(
+            "Bariatric surgery on record and a B12 supplement below 350 micrograms a day: "
+            "lifelong B12 is recommended",
+            ["B12 supplement on record gives too little", "Cyanocobalamin tablet", "about 100 "],
+            [*EXAMPLE_24, _oral_cyanocobalamin(100)],
+            id="oral-100-ug-daily",
+        ),
+        pytest.param(
+            "Bariatric surgery on record and a B12 supplement below 350 micrograms a day: "
+            "lifelong B12 is recommended",
+            ["B12 supplement on record gives too little", "about 143 micrograms a day"],
+            [*EXAMPLE_24, _oral_cyanocobalamin(1000, 1, "wk")],
+            id="oral-1000-ug-weekly",
+        ),
+        pytest.param(
+            "Bariatric surgery on record and no B12 supplement: lifelong B12 is recommended",
+            [],
+            EXAMPLE_24,
+            id="none-on-record",
+        ),
+    ],
+)
+def test_bariatric_names_the_inadequate_supplement(summary, phrases, resources):
+    """§11.12: an oral supplement below bariatric_min_daily_ug is named on the card."""
+    card = _card(_cards(resources), "bariatric-prophylaxis")
+
+    assert summary == card.summary
+    for phrase in phrases:
+        assert phrase in card.detail
+    if not phrases:
+        assert "gives too little" not in card.detail
 
 
 def test_bariatric_detail_mentions_multivitamin():
@@ -1829,6 +1950,46 @@ def test_pregnancy_no_mma_when_holotc_or_mma_exists(resources):
     assert set() == _suggested(_card(_cards(resources), "pregnancy-b12"))
 
 
+ORAL_B12_5_DAYS = med_statement(text="Cyanocobalamin 1000 mcg tablet", start=ago(5), id="ms-p")
+
+
+@pytest.mark.parametrize(
+    ("offers", "resources", "chart"),
+    [
+        pytest.param(set(), [*EXAMPLE_22, ORAL_B12_5_DAYS], {}, id="low-b12-on-oral-b12"),
+        pytest.param(
+            set(), [patient(29), PREGNANT_20W, _b12(250, 7), ORAL_B12_5_DAYS], {}, id="grey-on-b12"
+        ),
+        pytest.param(
+            set(),
+            [patient(29), PREGNANT_20W, _b12(160, 20), _hydroxocobalamin(3)],
+            {},
+            id="low-b12-on-injections",
+        ),
+        pytest.param(
+            set(),
+            [patient(29), PREGNANT_20W, ORAL_B12_5_DAYS],
+            SELECT_B12_TEST,
+            id="test-drafted-on-b12",
+        ),
+        pytest.param({"ServiceRequest 13964-2"}, EXAMPLE_22, {}, id="untreated-offers-mma"),
+        pytest.param(
+            {"ServiceRequest 13964-2"},
+            [patient(29), PREGNANT_20W],
+            SELECT_B12_TEST,
+            id="test-drafted-not-on-b12-offers-mma",
+        ),
+    ],
+)
+def test_pregnancy_no_mma_once_on_b12(offers, resources, chart):
+    """§11.12: no MMA suggestion on pregnancy-b12 once the patient is on any B12."""
+    card = _card(_cards(resources, **chart), "pregnancy-b12")
+
+    assert offers == _suggested(card)
+    if not offers:
+        assert "MMA is suggested on the indeterminate-B12 card" not in card.detail
+
+
 @pytest.mark.parametrize(
     ("summary", "phrases", "resources"),
     [
@@ -1951,6 +2112,55 @@ def test_paediatric_site_referral(priority, resources, monkeypatch):
 
     assert {"ServiceRequest 1234567"} == _suggested(card)
     assert priority == _created(card, "ServiceRequest")["priority"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "birth_date"),
+    [
+        pytest.param("Age 7 months (under 16)", "2026-04-20", id="7-months"),
+        pytest.param("Age 1 month (under 16)", "2026-10-15", id="1-month"),
+        pytest.param("Age 0 months (under 16)", "2026-11-10", id="newborn"),
+        pytest.param("Age 23 months (under 16)", "2024-12-20", id="23-months"),
+        pytest.param("Age 2 years (under 16)", "2024-11-29", id="2-years-in-years"),
+        pytest.param("Age 9 years (under 16)", "2017-10-01", id="9-years"),
+    ],
+)
+def test_paediatric_age_under_2_in_months(phrase, birth_date):
+    """§11.12: ages under 2 years are shown in months ("Age 7 months"), older ages in years."""
+    resources = [patient(None, "male", birth_date=birth_date), _b12(120, 10)]
+    card = _card(_cards(resources), "paediatric-specialist")
+
+    assert phrase in card.detail
+    assert ("month" in phrase) == ("years (under" not in card.detail)
+
+
+CHILD_GREY_ATAXIA = [patient(9, "male"), _b12(250, 10), ATAXIA]
+
+
+@pytest.mark.parametrize(
+    ("priority", "resources"),
+    [
+        pytest.param("urgent", CHILD_GREY_ATAXIA, id="neuro-findings-indeterminate-urgent"),
+        pytest.param("urgent", [patient(9), VEGAN, ATAXIA], id="neuro-findings-vegan-urgent"),
+        pytest.param("routine", [patient(9, "male"), _b12(250, 10)], id="indeterminate-routine"),
+    ],
+)
+def test_paediatric_site_referral_urgent_with_neuro_findings(priority, resources, monkeypatch):
+    """§11.12: with neuro_findings the site's paediatric referral is urgent, whatever the card."""
+    site = vs.Code(SNOMED, "1234567", "Referral to paediatrics", "U", "site")
+    monkeypatch.setattr(
+        vs, "ORDER_CODES", MappingProxyType({**vs.ORDER_CODES, "paediatric_referral": site})
+    )
+    card = _card(_cards(resources), "paediatric-specialist")
+
+    assert {"ServiceRequest 1234567"} == _suggested(card)
+    assert priority == _created(card, "ServiceRequest")["priority"]
+
+
+def test_paediatric_no_referral_without_a_site_code():
+    """No paediatric_referral row (none is packaged): no referral, even with neuro findings."""
+    assert "paediatric_referral" not in vs.ORDER_CODES
+    assert () == _card(_cards(CHILD_GREY_ATAXIA), "paediatric-specialist").suggestions
 
 
 # --- The under-16 guard across the three services (§7.0) ---------------------------------------
@@ -2313,3 +2523,56 @@ def test_one_owner_with_iv_draft_and_optic_atrophy():
     cards = _cards([patient(57, "male"), OPTIC], **_select(CYANO_IV, hook=OSIGN))
 
     assert 2 == len([c for c in cards if c.rule_id == "cyanocobalamin-safety"])
+
+
+# --- WHO ICD-10 read as ICD-10-CM in uk (§11.12, §2.1) ----------------------------------------
+
+ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
+WHO_D51_0 = condition(ICD10_WHO, "D51.0", "Pernicious anaemia (WHO ICD-10)", ago(30), id="who-1")
+WHO_D51_9 = condition(
+    ICD10_WHO, "D51.9", "B12 deficiency anaemia (WHO ICD-10)", ago(30), id="who-2"
+)
+
+WHO_ICD10 = [
+    row(UNTREATED, [patient(60), WHO_D51_9], "uk-who-d51-9-deficiency"),
+    row(UNTREATED, [patient(60), WHO_D51_0], "uk-who-d51-0-pernicious-anaemia"),
+    row(set(), [patient(60), WHO_D51_9], "us-who-code-not-matched", settings=US),
+    row(
+        UNTREATED,
+        [patient(60), WHO_D51_9],
+        "us-site-turns-it-on",
+        settings=Settings(profile=Profile.US, match_icd10_who=True),
+    ),
+    row(
+        set(),
+        [patient(60), WHO_D51_9],
+        "uk-site-turns-it-off",
+        settings=Settings(match_icd10_who=False),
+    ),
+    row(
+        {("b12-deficiency-untreated", "warning")},
+        [patient(60), condition(ICD10CM, "D51.9", "B12 deficiency anaemia", ago(30))],
+        "us-icd-10-cm-still-matched",
+        settings=US,
+    ),
+]
+
+
+@pytest.mark.parametrize(("expected", "resources", "chart"), WHO_ICD10)
+def test_who_icd10_matched_in_uk(expected, resources, chart):
+    """§11.12: uk reads WHO ICD-10 codes as their ICD-10-CM equivalents by default; us does not."""
+    assert expected == _fired(_cards(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({}, True, id="uk-default-on"),
+        pytest.param({"profile": "us"}, False, id="us-default-off"),
+        pytest.param({"profile": "us", "match_icd10_who": "true"}, True, id="us-override"),
+        pytest.param({"match_icd10_who": False}, False, id="uk-override"),
+    ],
+)
+def test_match_icd10_who_default_follows_the_profile(overrides, expected):
+    """§11.12: `match_icd10_who` defaults to on in uk and off in us; a site's value wins."""
+    assert expected is Settings.from_mapping(overrides).match_icd10_who
