@@ -32,6 +32,7 @@ SETTINGS = (
     "maint_monthly_grace_days",
     "maint_oral_supply_days",
     "maint_critical_lapse_days",
+    "folate_regimen",
 )
 
 
@@ -105,6 +106,7 @@ def evaluate(facts: Facts) -> list[Card]:
     c.each("neuro_history", facts.neuro_history)
     c.act("resume", "adherence", "record", regimen=compose.regimen_words(facts, chosen))
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    c.folate_part()  # §11.6: low folate as well, as the B12 owner card
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
     tag = "S-BNF" if facts.profile.value == "uk" else "S-FDA-OH"
     sources = ["S-BNF", "S-FDA-OH", "S-FDA-CN"]

@@ -1196,6 +1196,33 @@ COMBINED = [
         id="low-folate-outside-lookback",
     ),
     pytest.param(
+        "pernicious-anaemia-oral",
+        {"MedicationRequest 317106": True, "MedicationRequest Folic acid 5 mg tablets": False},
+        [patient(70), PERNICIOUS, ORAL_B12, LOW_FOLATE_7],
+        {},
+        id="pernicious-anaemia-oral-owner",
+    ),
+    pytest.param(
+        "maintenance-overdue",
+        {"MedicationRequest 317106": True, "MedicationRequest Folic acid 5 mg tablets": False},
+        [
+            patient(80, "male"),
+            PERNICIOUS,
+            _hydroxocobalamin(240),
+            _hydroxocobalamin(150),
+            LOW_FOLATE_7,
+        ],
+        {},
+        id="maintenance-overdue-owner",
+    ),
+    pytest.param(
+        "maintenance-overdue",
+        {"MedicationRequest 317106": True},
+        [patient(80, "male"), PERNICIOUS, _hydroxocobalamin(240), _hydroxocobalamin(150)],
+        {},
+        id="maintenance-overdue-folate-unknown",
+    ),
+    pytest.param(
         "folate-before-b12",
         {"delete MedicationRequest/fa-1": True, "MedicationRequest 317106": True},
         [*EXAMPLE_14, LOW_FOLATE_7],
