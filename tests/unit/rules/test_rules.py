@@ -1389,3 +1389,12 @@ def test_ileal_resection_keeps_the_regimen_intramuscular():
             "b12-deficiency-untreated",
         )
     )
+
+
+def test_unknown_age_keeps_the_folate_words_but_no_order():
+    """Age unknown: the folate line and action stay, no MedicationRequest at all (§11.6, §7.0)."""
+    cards = _run([patient(None), _b12(150, 10), LOW_FOLATE_7])
+
+    card = _card(cards, "b12-deficiency-untreated")
+    assert "Folate is low as well" in card.detail
+    assert not _creates_medication_request(card)
