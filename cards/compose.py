@@ -58,9 +58,9 @@ def delete(label: str, resource_id: str, recommended: bool | None = None) -> Off
 def regimen(facts: Facts, kind: str) -> orders.Regimen:
     """Return the profile's regimen template: kind is 'neuro' or 'standard' (§8).
 
-    With `oral_first_non_neuro`, a standard course for a patient without pernicious anaemia or
-    gastrectomy is oral: 1000 micrograms daily in us (S-AAFP17), and in uk only for a dietary cause
-    (50-150 micrograms daily, S-CKS).
+    With `oral_first_non_neuro`, a standard course for a patient without pernicious anaemia,
+    gastrectomy or ileal resection (§11.11) is oral: 1000 micrograms daily in us (S-AAFP17), and
+    in uk only for a dietary cause (50-150 micrograms daily, S-CKS).
     """
     us = facts.profile is Profile.US
     if (
@@ -68,6 +68,7 @@ def regimen(facts: Facts, kind: str) -> orders.Regimen:
         and facts.settings.oral_first_non_neuro
         and not facts.pernicious_anaemia
         and not facts.gastrectomy
+        and not facts.ileal_resection  # §11.11: lifelong IM with an ileal resection on record
         and (us or facts.dietary_cause)
     ):
         return orders.REGIMENS["MR-ORAL-1000" if us else "MR-UK-ORAL-DIET"]
@@ -114,6 +115,38 @@ def treatment(facts: Facts, kind: str, reasons: Iterable[str], recommended: bool
     chosen = regimen(facts, kind)
     resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
     return create(_order_label(facts, chosen), resource, recommended)
+
+
+def folate_regimen(facts: Facts) -> orders.Regimen:
+    """Return the folic acid template of the `folate_regimen` setting (§11.6): uk 5 mg daily for
+    4 months [V2] S-CKS, us 1 mg daily [V2] S-US-DOSE."""
+    return orders.REGIMENS[orders.FOLATE_REGIMENS[facts.settings.folate_regimen_choice]]
+
+
+def folate_lines(facts: Facts) -> tuple[str, str] | None:
+    """Return the evidence line and action of a combined B12 and folate deficiency (§11.6), or
+    None when `b12_deficient` and `folate_low` (within `folate_days`) do not both hold.
+
+    A child gets the action in words without a dose (§7.0 under-16 guard). `services.interact`
+    removes both lines from a card that loses its B12 treatment suggestion to the owner card.
+    """
+    if not (facts.b12_deficient and facts.folate_low and facts.folate is not None):
+        return None
+    evidence = say(facts, "common.evidence.folate_low", result=facts.folate.describe())
+    if facts.is_child:
+        return evidence, say(facts, "common.action.folate_low_child")
+    chosen = folate_regimen(facts)
+    source_words = render(facts.profile, f"orders.regimen.{chosen.name}.source")
+    action = say(facts, "common.action.folate_low", regimen=chosen.words, source=source_words)
+    return evidence, action
+
+
+def folate_offer(facts: Facts, reasons: Iterable[str]) -> Offer:
+    """Return the folic acid suggestion of §11.6: not recommended, draft, oral, the
+    `folate_regimen` template (product coded from order-codes `folic_acid_replacement`)."""
+    chosen = folate_regimen(facts)
+    resource = orders.medication_request(chosen, facts.patient_id, tuple(reasons))
+    return create(_order_label(facts, chosen), resource, recommended=False)
 
 
 def _order_label(facts: Facts, chosen: orders.Regimen) -> str:
@@ -221,8 +254,12 @@ def evidence_lines(card: Card) -> list[str]:
     return lines
 
 
-def b12_evidence(facts: Facts) -> list[str]:
-    """Return the evidence lines for B12 deficiency (or its absence) that cards show."""
+def b12_evidence(facts: Facts, pernicious_anaemia: bool = True) -> list[str]:
+    """Return the evidence lines for B12 deficiency (or its absence) that cards show.
+
+    `pernicious_anaemia` off leaves out the pernicious anaemia lines, for a card that names the
+    cause on record in a line of its own (§11.11).
+    """
     lines = []
     first = facts.b12_first_line
     if first is not None:
@@ -276,7 +313,10 @@ def b12_evidence(facts: Facts) -> list[str]:
         )
     listed: set[str] = set()
     for key, findings in (
-        ("common.evidence.pernicious_anaemia", facts.pernicious_anaemia),
+        (
+            "common.evidence.pernicious_anaemia",
+            facts.pernicious_anaemia if pernicious_anaemia else (),
+        ),
         ("common.evidence.condition", facts.deficiency_conditions),
     ):
         for finding in findings:  # the same Condition once in a card's evidence (§11.3)

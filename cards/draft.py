@@ -65,6 +65,29 @@ class Draft:
         """Add the caveat `caveat.<key>`."""
         self.caveats.append(self.say(f"caveat.{key}", **values))
 
+    def treat(self, kind: str, recommended: bool = True, folic_acid_offer: bool = True) -> None:
+        """Offer the B12 regimen (`compose.treatment`) and then the folate part (`folate_part`)."""
+        self.offers.append(compose.treatment(self.facts, kind, self.refs, recommended))
+        self.folate_part(folic_acid_offer)
+
+    def folate_part(self, folic_acid_offer: bool = True) -> None:
+        """Add, with a combined B12 and folate deficiency, the folate part of §11.6: the low
+        folate as evidence, the folic acid action and (unless `folic_acid_offer` is off) the folic
+        acid suggestion, not recommended.
+
+        Only a card that has just offered a B12 regimen calls this, so the folic acid is never
+        offered without it; `services.interact` strips both together from a lower card (§7.0).
+        """
+        folate = compose.folate_lines(self.facts)
+        if folate is None:
+            return
+        self.evidence.append(folate[0])
+        self.actions.append(folate[1])
+        if self.facts.folate is not None and self.facts.folate.ref:
+            self.refs.append(self.facts.folate.ref)
+        if folic_acid_offer and not self.facts.is_child:
+            self.offers.append(compose.folate_offer(self.facts, self.refs))
+
     def cite(self, items: Iterable[Described]) -> None:
         """Add the references of findings, results or orders to the card's evidence references."""
         self.refs += [item.ref for item in items if item.ref]

@@ -3,7 +3,8 @@
 Regimen templates are data, one per row of the §7.0 template table, each with its status and
 source; their words and dosage texts, each product's text, the route text of an IM copy and
 the text of each order code are in `cards/wording/orders.toml`. ServiceRequest codes come
-from `order-codes.csv` (§2.6).
+from `order-codes.csv` (§2.6); so does the folic acid product of §11.6 (row
+`folic_acid_replacement`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ _CYANOCOBALAMIN_TABLET = {  # RxNorm 309593 [V2] CDSH
     "coding": [{"system": vs.RXNORM, "code": "309593", "display": "Vitamin B 12 1 MG Oral Tablet"}],
     "text": _product_text("cyanocobalamin_tablet"),
 }
+
+
+def _folic_acid(name: str, system: str) -> dict[str, Any]:
+    """Return the folic acid product of a §11.6 regimen: coded from `order-codes.csv` row
+    `folic_acid_replacement` when that row's system is the regimen's (RxNorm 310410 [V2] for the
+    1 mg tablet; a UK site's own dm+d code, a SNOMED concept, for the 5 mg tablet), else text only.
+    """
+    code = vs.ORDER_CODES.get("folic_acid_replacement")
+    if code is None or code.system != system:
+        return _text_only(name)
+    coding = {"system": code.system, "code": code.code, "display": code.display}
+    return {"coding": [coding], "text": _product_text(name)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +240,36 @@ REGIMENS = {
             (_oral(_words("MR-ORAL-1000", "phase1"), 1000, "ug"),),
             "S-AAFP17",
         ),
+        # §11.6 folic acid for a combined B12 and folate deficiency (setting folate_regimen).
+        Regimen(  # [V2] S-CKS: 5 mg daily for 4 months; text only until a site adds its dm+d
+            "MR-FOLATE-5MG",
+            _folic_acid("folic_acid_5mg_tablet", vs.SNOMED),
+            _words("MR-FOLATE-5MG"),
+            (Phase(_words("MR-FOLATE-5MG", "phase1"), 5, "mg", _ROUTE_ORAL,
+                   {"frequency": 1, "period": 1, "periodUnit": "d",
+                    "boundsDuration": _bounds(4, "mo")}),),
+            "S-CKS",
+        ),
+        Regimen(  # [V2] S-US-DOSE: 1 mg daily; RxNorm 310410 [V2] (order-codes.csv)
+            "MR-FOLATE-1MG",
+            _folic_acid("folic_acid_1mg_tablet", vs.RXNORM),
+            _words("MR-FOLATE-1MG"),
+            (_oral(_words("MR-FOLATE-1MG", "phase1"), 1, "mg"),),
+            "S-US-DOSE",
+        ),
     )
 }  # fmt: skip
+
+# The folic acid templates (§11.6): never offered without the B12 regimen on the same card.
+FOLATE_REGIMENS = {"5mg-4-months": "MR-FOLATE-5MG", "1mg-daily": "MR-FOLATE-1MG"}
+
+
+def is_folic_acid_request(resource: Mapping[str, Any] | None) -> bool:
+    """Return whether a suggested resource is one of the §11.6 folic acid templates."""
+    if not resource or resource.get("resourceType") != "MedicationRequest":
+        return False
+    product = resource.get("medicationCodeableConcept")
+    return any(product == REGIMENS[name].product for name in FOLATE_REGIMENS.values())
 
 
 def with_route_im(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
+from cards import compose
+from cards import orders
 from cards import terminology as vs
 from cards.facts import Facts
 from cards.facts import Hook
@@ -230,24 +232,42 @@ SERVICES: Mapping[str, Service] = {
 }
 
 
-def _creates_b12(action: Action) -> bool:
-    """Return whether an action creates a B12 MedicationRequest (all our MR suggestions are)."""
+def _creates_medication(action: Action) -> bool:
+    """Return whether an action creates a MedicationRequest (B12, or §11.6 folic acid)."""
     return (
         action.type == "create"
         and (action.resource or {}).get("resourceType") == "MedicationRequest"
     )
 
 
-def _without_b12_treatment(card: Card, note: str) -> Card:
-    """Return the card without its B12 MedicationRequest suggestion, with a note in the detail."""
-    kept = tuple(s for s in card.suggestions if not any(_creates_b12(a) for a in s.actions))
-    if len(kept) == len(card.suggestions):
+def _creates_b12(action: Action) -> bool:
+    """Return whether an action creates a B12 MedicationRequest (every MR suggestion but the
+    §11.6 folic acid, which only ever rides along with one)."""
+    return _creates_medication(action) and not orders.is_folic_acid_request(action.resource)
+
+
+def _without_b12_treatment(
+    card: Card, note: str, facts: Facts | None = None, keep_folate_text: bool = True
+) -> Card:
+    """Return the card without its B12 MedicationRequest suggestion, with a note in the detail.
+
+    The §11.6 folic acid suggestion goes with it: it is never offered without the B12 regimen on
+    the same card. Given `facts` and not `keep_folate_text` (another card owns the regimen), the
+    low-folate evidence line and folic acid action go too, so they stay only on the owner card.
+    """
+    if not any(_creates_b12(a) for s in card.suggestions for a in s.actions):
         return card
+    kept = tuple(s for s in card.suggestions if not any(_creates_medication(a) for a in s.actions))
+    detail = card.detail
+    folate = compose.folate_lines(facts) if facts is not None and not keep_folate_text else None
+    if folate is not None:
+        lines = detail.split("\n")
+        detail = "\n".join(line for line in lines if line not in {f"- {t}" for t in folate})
     return card.model_copy(
         update={
             "suggestions": kept,
             "selectionBehavior": "any" if kept else None,
-            "detail": f"{card.detail}\n\n{note}",
+            "detail": f"{detail}\n\n{note}",
         }
     )
 
@@ -354,7 +374,7 @@ def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[
             card = _without_b12_treatment(card, say(facts, "common.note.age_unknown"))
         elif owner is not None and card is not owner and card.rule_id in TREATMENT_OWNERS:
             card = _without_b12_treatment(
-                card, say(facts, "common.note.owner", summary=owner.summary)
+                card, say(facts, "common.note.owner", summary=owner.summary), facts, False
             )
         guarded.append(card)
     if paediatric:

@@ -89,6 +89,7 @@ class Settings:
     age_min_adult: int = 16  # [V2] S-NG239 scope
     folate_min_daily_mg: float = 0.0  # [V] S-FDA-CN says > 0.1 mg/day; all doses trigger by default
     prenatal_folate_max_daily_mg: float = 0.4  # §7.3 routine pregnancy supplementation exemption
+    protective_folate_max_daily_mg: float = 5.0  # §11.5: up to 5 mg/day protects in pregnancy
     metformin_min_months: float = 4.0  # [V] S-AAFP17: > 4 months
     acid_suppression_min_months: float = 12.0  # [V] S-AAFP17: > 12 months
     acid_suppression_older_age: int = 75  # [V] S-AAFP17: > 75 years
@@ -114,6 +115,7 @@ class Settings:
     oral_first_non_neuro: bool = False  # §8: oral first line (uk S-CKS dietary; us S-AAFP17)
     allow_oral_in_PA: bool = False  # noqa: N815 - clinical-rules name; BSH rec 5 [V] (selected)
     bariatric_regimen: str = "oral-1000"  # or "im-monthly" (§7.13; S-AAFP17, S-ASMBS)
+    folate_regimen: str = "profile"  # §11.6 uk 5mg-4-months S-CKS, us 1mg-daily S-US-DOSE [V2]
     vegan_regimen: str = "weekly-2000"  # or "daily-10", "seed" [U] (§7.15; S-VEGAN [V2])
     ileal_length_code: str = ""  # "system|code" of a resection-length Observation [U], site-set
     cyanokit_min_dose_mg: float = 1000.0  # §2.5 (b): a hydroxocobalamin dose ≥ 1 g is an antidote
@@ -131,6 +133,14 @@ class Settings:
         if self.profile is Profile.US:
             return self.review_interval_weeks_us
         return self.review_interval_weeks_uk
+
+    @property
+    def folate_regimen_choice(self) -> str:
+        """Return the folic acid regimen of §11.6: `folate_regimen`, or the profile's when it is
+        "profile" (uk "5mg-4-months" [V2] S-CKS; us "1mg-daily" [V2] S-US-DOSE)."""
+        if self.folate_regimen != "profile":
+            return self.folate_regimen
+        return "1mg-daily" if self.profile is Profile.US else "5mg-4-months"
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Settings:
@@ -162,6 +172,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "folate_unknown_b12_mode": ("always", "macrocytosis-only"),
     "bariatric_regimen": ("oral-1000", "im-monthly"),
     "vegan_regimen": ("weekly-2000", "daily-10", "seed"),
+    "folate_regimen": ("profile", "5mg-4-months", "1mg-daily"),
 }
 
 

@@ -2,7 +2,8 @@
 
 clinical-rules §7.1. Sources: S-CKS and S-BNF [V2] (uk regimen), S-FDA-CN [V] (permanent damage
 after about 3 months untreated), S-US-DOSE [V2] (us regimen and card source, §11.4), S-BSH rec 4 [V]
-(do not delay treatment for antibody results or specialist review).
+(do not delay treatment for antibody results or specialist review). §11.6 (second edition): with
+low folate as well, the folic acid part (`Draft.treat`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ RULE_ID = "b12-neuro-untreated"
 TITLE = "B12 deficiency with possible neurological involvement, untreated"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-CKS", "S-BNF", "S-PAS", "S-FDA-CN", "S-US-DOSE", "S-BSH")
-SETTINGS = ("b12_status_days", "oral_first_non_neuro")
+SETTINGS = ("b12_status_days", "oral_first_non_neuro", "folate_regimen")
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -42,8 +43,8 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("start", regimen=compose.regimen_words(facts, compose.regimen(facts, "neuro")))
     c.act("seek_advice", "oral_not_enough", *(["potassium"] if potassium else []))
     c.caveat("untreated")
+    c.treat("neuro")
     c.offers += [
-        compose.treatment(facts, "neuro", c.refs),
         compose.referral(facts, "neurology_referral", urgent=True, reasons=c.refs),
         compose.referral(facts, "haematology_referral", urgent=True, reasons=c.refs),
     ]

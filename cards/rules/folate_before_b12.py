@@ -3,6 +3,9 @@
 clinical-rules §7.3. Folic acid above about 0.1 mg/day can correct the blood picture of B12
 deficiency while neurological damage progresses [V] S-FDA-CN. Sources: S-CKS [V2], S-BSH [V],
 S-US-DOSE [V2] (pemetrexed premedication), S-LC-FOL [V] (folic acid in combination vitamins).
+§11.5 (second edition): folic acid that protects (pregnancy, up to 5 mg a day; methotrexate or
+pemetrexed active or drafted) stays: the critical card recommends the B12 regimen and offers each
+delete not recommended. §11.6: with low folate as well, the folic acid action and evidence.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ SETTINGS = (
     "folate_unknown_b12_mode",
     "folate_exemptions",
     "prenatal_folate_max_daily_mg",
+    "protective_folate_max_daily_mg",
+    "folate_regimen",
     "treat_folinic_as_folate",
     "treat_methylfolate_as_folate",
     "assume_folic_acid_in_prenatal_text",
@@ -46,6 +51,20 @@ def _exempt(facts: Facts, drafts: list[Order]) -> bool:
         or ("pemetrexed" in allowed and facts.pemetrexed_active)
         or ("prenatal" in allowed and prenatal)
     )
+
+
+def _protects(facts: Facts, drafts: list[Order]) -> str:
+    """Return why the folic acid protects (§11.5): "pregnancy", "methotrexate", or ""."""
+    limit = facts.settings.protective_folate_max_daily_mg
+    if facts.pregnant and all(d.daily_mg is not None and d.daily_mg <= limit for d in drafts):
+        return "pregnancy"
+    if (
+        facts.methotrexate_active
+        or facts.pemetrexed_active
+        or any(d.medication.methotrexate or d.medication.pemetrexed for d in facts.drafts)
+    ):
+        return "methotrexate"
+    return ""
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -82,15 +101,23 @@ def evaluate(facts: Facts) -> list[Card]:
     if blood:
         c.evidence += [r.describe() for r in (facts.haemoglobin, facts.mcv) if r is not None]
     c.act("masking")
+    protects = _protects(facts, drafts) if critical else ""
     if critical:
         kind = "neuro" if facts.neuro_findings else "standard"
         c.act("start_b12", regimen=compose.regimen_words(facts, compose.regimen(facts, kind)))
+        if protects == "pregnancy":
+            c.act("keep_pregnancy")
+        elif protects:
+            c.act("keep_methotrexate")
         c.offers += [
-            compose.delete(c.say("label.remove_draft", medication=d.medication.name), d.ref, True)
+            compose.delete(
+                c.say("label.remove_draft", medication=d.medication.name), d.ref, not protects
+            )
             for d in drafts
             if d.ref
         ]
-        c.offers.append(compose.treatment(facts, kind, c.refs))
+        # the clinician's folic acid draft is the folic acid of §11.6: no second one is offered
+        c.treat(kind, folic_acid_offer=False)
     elif unknown:
         c.act("check_b12")
         c.offers.append(compose.lab_test(facts, "b12", c.refs, recommended=True))
@@ -101,5 +128,9 @@ def evaluate(facts: Facts) -> list[Card]:
     # no caveats: the under-16 and unknown-age notes come from services.interact
     c.refs += [d.ref for d in drafts]
     indicator = Indicator.CRITICAL if critical else Indicator.WARNING
-    summary = "summary.critical" if critical else "summary.warning"
+    summary = (
+        ("summary.protective" if protects else "summary.critical")
+        if critical
+        else "summary.warning"
+    )
     return [c.card(indicator, summary, ["S-FDA-CN", "S-CKS", "S-BSH"])]

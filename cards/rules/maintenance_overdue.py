@@ -44,6 +44,7 @@ SETTINGS = (
     "maint_monthly_grace_days",
     "maint_oral_supply_days",
     "maint_critical_lapse_days",
+    "folate_regimen",
 )
 
 
@@ -154,6 +155,7 @@ def evaluate(facts: Facts) -> list[Card]:
     if chosen is not None:
         c.act("resume", regimen=compose.regimen_words(facts, chosen))
         c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+        c.folate_part()  # §11.6: low folate as well, as the B12 owner card
     else:
         c.act("next_dose", product=word(facts.profile, "product", product.name))
         if facts.profile is Profile.UK and product is B12Product.CYANOCOBALAMIN and not oral:

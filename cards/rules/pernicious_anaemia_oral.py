@@ -21,7 +21,7 @@ RULE_ID = "pernicious-anaemia-oral"
 TITLE = "Pernicious anaemia treated with oral or nasal B12 only"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-US-DOSE", "S-BSH")
-SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg")
+SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg", "folate_regimen")
 
 
 def _flagged(facts: Facts, current: list[Order]) -> list[Order]:
@@ -66,6 +66,7 @@ def evaluate(facts: Facts) -> list[Card]:
     c.cite([*facts.pernicious_anaemia, *facts.gastrectomy])
     c.cite(flagged)
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
+    c.folate_part()  # §11.6: low folate as well, as the B12 owner card
     cause = c.say("cause.pernicious_anaemia" if facts.pernicious_anaemia else "cause.gastrectomy")
     nasal = all(o.route is Route.NASAL for o in flagged)
     key = "summary.nasal" if nasal else "summary.oral"

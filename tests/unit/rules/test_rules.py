@@ -11,7 +11,9 @@ import pytest
 from cards import terminology as vs
 from cards.facts import Facts
 from cards.facts import Hook
+from cards.labs import fmt_date
 from cards.model import Card
+from cards.model import Indicator
 from cards.model import to_json
 from cards.rules import b12_deficiency_untreated
 from cards.rules import b12_neuro_untreated
@@ -1112,3 +1114,441 @@ def test_newer_uninterpretable_result_is_listed_on_the_card():
     detail = _card(cards, "b12-deficiency-untreated").detail
     assert "could not be interpreted" in detail
     assert "24 Nov 2026" in detail and "30 Sep 2026" in detail
+
+
+# --- second edition: §11.5 protective folic acid, §11.6 combined deficiency, §11.11 cause ---------
+
+LOW_FOLATE_7 = observation(FOLATE, 2.1, "ng/mL", ago(7), id="fol-1")
+NORMAL_FOLATE_7 = observation(FOLATE, 8.0, "ng/mL", ago(7), id="fol-2")
+OLD_LOW_FOLATE = observation(FOLATE, 2.1, "ng/mL", ago(120), id="fol-3")
+FA_5MG_DRAFT = med_request(rxnorm="310410", dose=5, unit="mg", status="draft", id="fa-5")
+FA_10MG_DRAFT = med_request(rxnorm="310410", dose=10, unit="mg", status="draft", id="fa-6")
+METHOTREXATE_DRAFT = med_request(
+    rxnorm="6851", dose=15, unit="mg", period=1, period_unit="wk", status="draft", id="mtx-d"
+)
+PEMETREXED = med_request(text="Pemetrexed 500 mg/m2 infusion every 21 days", id="pem-1")
+GASTRECTOMY_PROC = {
+    "resourceType": "Procedure",
+    "id": "proc-gast",
+    "status": "completed",
+    "subject": {"reference": "Patient/p1"},
+    "code": {"coding": [{"system": SNOMED, "code": "53442002"}], "text": "Gastrectomy"},
+    "performedDateTime": ago(2000).isoformat(),
+}
+ILEUM_PROC = {
+    **GASTRECTOMY_PROC,
+    "id": "proc-40",
+    "code": {"coding": [{"system": SNOMED, "code": "307193005"}], "text": "Ileal resection"},
+}
+US = Settings(profile=Profile.US)
+
+
+def _select(*drafts: dict[str, Any]) -> dict[str, Any]:
+    """Return an order-select chart option with these drafts, the first one selected."""
+    return {
+        "hook": OSEL,
+        "drafts": list(drafts),
+        "selections": [f"MedicationRequest/{drafts[0]['id']}"],
+    }
+
+
+def _offers(card: Card) -> dict[str, bool]:
+    """Return each suggestion as 'delete Type/id' or 'Type code-or-text', with isRecommended."""
+    found = {}
+    for suggestion in card.suggestions:
+        (action,) = suggestion.actions
+        if action.type == "delete":
+            key = f"delete {action.resourceId}"
+        else:
+            concept = action.resource.get("medicationCodeableConcept") or action.resource["code"]
+            coding = concept.get("coding") or [{"code": concept["text"]}]
+            key = f"{action.resource['resourceType']} {coding[0]['code']}"
+        found[key] = bool(suggestion.isRecommended)
+    return found
+
+
+PROTECTIVE = (
+    "Folic acid ordered while B12 deficiency is untreated: start B12 now and keep the folic acid"
+)
+MASKING = (
+    "Folic acid ordered while B12 deficiency is untreated: it can mask anaemia as nerve damage "
+    "progresses"
+)
+
+# §11.5: the rows give (summary, suggestions with isRecommended) of the folate-before-b12 card.
+PROTECTIVE_FOLIC_ACID = [
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-4": False, "MedicationRequest 317106": True},
+        [patient(31), PREGNANT, _b12(150, 10)],
+        _select(PRENATAL_DRAFT),
+        id="pregnant-0.4-mg",
+    ),
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-5": False, "MedicationRequest 317106": True},
+        [patient(31), PREGNANT, _b12(150, 10)],
+        _select(FA_5MG_DRAFT),
+        id="pregnant-5-mg",
+    ),
+    pytest.param(
+        MASKING,
+        {"delete MedicationRequest/fa-6": True, "MedicationRequest 317106": True},
+        [patient(31), PREGNANT, _b12(150, 10)],
+        _select(FA_10MG_DRAFT),
+        id="pregnant-over-5-mg-not-protective",
+    ),
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-3": False, "MedicationRequest 317106": True},
+        [patient(62, "male"), METHOTREXATE, _b12(150, 10)],
+        _select(WEEKLY_FA_DRAFT),
+        id="methotrexate-active",
+    ),
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-1": False, "MedicationRequest 317106": True},
+        [patient(62, "male"), _b12(150, 10)],
+        _select(FA_DRAFT, METHOTREXATE_DRAFT),
+        id="methotrexate-drafted",
+    ),
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-1": False, "MedicationRequest 317106": True},
+        [patient(62, "male"), PEMETREXED, _b12(150, 10)],
+        _select(FA_DRAFT),
+        id="pemetrexed-active",
+    ),
+    pytest.param(
+        MASKING,
+        {"delete MedicationRequest/fa-1": True, "MedicationRequest 317106": True},
+        EXAMPLE_14,
+        SELECT_FA,
+        id="example-14-not-protective",
+    ),
+    pytest.param(
+        PROTECTIVE,
+        {"delete MedicationRequest/fa-3": False},
+        [patient(12, "male"), METHOTREXATE, _b12(150, 10)],
+        _select(WEEKLY_FA_DRAFT),
+        id="child-methotrexate-no-regimen",
+    ),
+]
+
+
+@pytest.mark.parametrize(("summary", "offers", "resources", "chart"), PROTECTIVE_FOLIC_ACID)
+def test_protective_folic_acid(summary, offers, resources, chart):
+    """Protective folic acid stays: critical, B12 recommended, delete not recommended (§11.5)."""
+    card = _card(_run(resources, **chart), "folate-before-b12")
+
+    assert (Indicator.CRITICAL, summary, offers) == (card.indicator, card.summary, _offers(card))
+
+
+@pytest.mark.parametrize(
+    ("expected", "resources", "chart"),
+    [
+        row(
+            CRITICAL | PAEDIATRIC_WARNING,
+            [patient(12, "male"), METHOTREXATE, _b12(150, 10)],
+            "child-methotrexate",
+            **_select(WEEKLY_FA_DRAFT),
+        ),
+        row(
+            set(),
+            [patient(31), PREGNANT, _b12(500, 10)],
+            "pregnant-b12-normal",
+            **_select(FA_5MG_DRAFT),
+        ),
+        row(
+            {("potassium-monitoring", "warning")},
+            [patient(31), PREGNANT, _b12(150, 10), _hb(10, 5)],
+            "pregnant-b12-drafted-too",
+            hook=OSIGN,
+            drafts=[FA_5MG_DRAFT, OH_DRAFT],
+        ),
+    ],
+)
+def test_protective_folic_acid_cards(expected, resources, chart):
+    """A child keeps the delete and gets the specialist card; B12 normal or drafted: silent."""
+    assert expected == _fired(_run(resources, **chart))
+
+
+@pytest.mark.parametrize(
+    ("phrases", "resources", "chart"),
+    [
+        pytest.param(
+            ("neural tube", "removes the risk"),
+            [patient(31), PREGNANT, _b12(150, 10)],
+            _select(FA_5MG_DRAFT),
+            id="pregnancy",
+        ),
+        pytest.param(
+            ("methotrexate or pemetrexed toxicity", "removes the risk"),
+            [patient(62, "male"), METHOTREXATE, _b12(150, 10)],
+            _select(WEEKLY_FA_DRAFT),
+            id="methotrexate",
+        ),
+    ],
+)
+def test_protective_folic_acid_says_why_it_stays(phrases, resources, chart):
+    """The detail says why the folic acid stays and that B12 removes the masking risk (§11.5)."""
+    detail = _card(_run(resources, **chart), "folate-before-b12").detail
+    assert all(p in detail for p in phrases)
+    assert (
+        "Keep the folic acid"
+        not in _card(_run(EXAMPLE_14, **SELECT_FA), "folate-before-b12").detail
+    )
+
+
+# §11.6: which rule's card carries the folic acid, and its suggestions with isRecommended.
+COMBINED = [
+    pytest.param(
+        "b12-deficiency-untreated",
+        {"MedicationRequest 317106": True, "MedicationRequest Folic acid 5 mg tablets": False},
+        [*EXAMPLE_3, LOW_FOLATE_7],
+        {},
+        id="uk-text-only-5-mg",
+    ),
+    pytest.param(
+        "b12-deficiency-untreated",
+        {"MedicationRequest 309594": True, "MedicationRequest 310410": False},
+        [*EXAMPLE_3, LOW_FOLATE_7],
+        {"settings": US},
+        id="us-rxnorm-310410",
+    ),
+    pytest.param(
+        "b12-deficiency-untreated",
+        {"MedicationRequest 317106": True, "MedicationRequest 310410": False},
+        [*EXAMPLE_3, LOW_FOLATE_7],
+        {"settings": Settings(folate_regimen="1mg-daily")},
+        id="uk-setting-1-mg",
+    ),
+    pytest.param(
+        "b12-neuro-untreated",
+        {
+            "MedicationRequest 317106": True,
+            "MedicationRequest Folic acid 5 mg tablets": False,
+            "ServiceRequest 308474002": False,
+            "ServiceRequest 183567007": False,
+        },
+        [*EXAMPLE_1, LOW_FOLATE_7],
+        {},
+        id="neuro-card",
+    ),
+    pytest.param(
+        "b12-deficiency-untreated",
+        {"MedicationRequest 317106": True},
+        [*EXAMPLE_3, NORMAL_FOLATE_7],
+        {},
+        id="folate-normal",
+    ),
+    pytest.param(
+        "b12-deficiency-untreated",
+        {"MedicationRequest 317106": True},
+        [*EXAMPLE_3, OLD_LOW_FOLATE],
+        {},
+        id="low-folate-outside-lookback",
+    ),
+    pytest.param(
+        "pernicious-anaemia-oral",
+        {"MedicationRequest 317106": True, "MedicationRequest Folic acid 5 mg tablets": False},
+        [patient(70), PERNICIOUS, ORAL_B12, LOW_FOLATE_7],
+        {},
+        id="pernicious-anaemia-oral-owner",
+    ),
+    pytest.param(
+        "maintenance-overdue",
+        {"MedicationRequest 317106": True, "MedicationRequest Folic acid 5 mg tablets": False},
+        [
+            patient(80, "male"),
+            PERNICIOUS,
+            _hydroxocobalamin(240),
+            _hydroxocobalamin(150),
+            LOW_FOLATE_7,
+        ],
+        {},
+        id="maintenance-overdue-owner",
+    ),
+    pytest.param(
+        "maintenance-overdue",
+        {"MedicationRequest 317106": True},
+        [patient(80, "male"), PERNICIOUS, _hydroxocobalamin(240), _hydroxocobalamin(150)],
+        {},
+        id="maintenance-overdue-folate-unknown",
+    ),
+    pytest.param(
+        "folate-before-b12",
+        {"delete MedicationRequest/fa-1": True, "MedicationRequest 317106": True},
+        [*EXAMPLE_14, LOW_FOLATE_7],
+        SELECT_FA,
+        id="folic-acid-already-drafted-no-second-offer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "offers", "resources", "chart"), COMBINED)
+def test_combined_b12_and_folate_deficiency(rule_id, offers, resources, chart):
+    """The B12 owner card offers folic acid (not recommended) only with low folate (§11.6)."""
+    assert offers == _offers(_card(_run(resources, **chart), rule_id))
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "phrases", "resources", "chart"),
+    [
+        pytest.param(
+            "b12-deficiency-untreated",
+            (
+                "Folate is low as well",
+                "2.1 ng/mL",
+                "same day is fine",
+                "folic acid 5 mg daily for 4 months (NICE CKS)",
+            ),
+            [*EXAMPLE_3, LOW_FOLATE_7],
+            {},
+            id="uk",
+        ),
+        pytest.param(
+            "b12-deficiency-untreated",
+            ("Folate is low as well", "folic acid 1 mg daily (US practice)"),
+            [*EXAMPLE_3, LOW_FOLATE_7],
+            {"settings": US},
+            id="us",
+        ),
+        pytest.param(
+            "folate-before-b12",
+            ("Folate is low as well", "paediatric specialist advice"),
+            [patient(12, "male"), _b12(150, 10), LOW_FOLATE_7],
+            SELECT_FA,
+            id="child-text-only",
+        ),
+    ],
+)
+def test_combined_deficiency_detail(rule_id, phrases, resources, chart):
+    """The low folate is evidence and the action names the profile's regimen; a child no dose."""
+    detail = _card(_run(resources, **chart), rule_id).detail
+    assert [p for p in phrases if p not in detail] == []
+    assert ("Regimen: folic acid" in detail) is (rule_id != "folate-before-b12")  # child: no dose
+
+
+def test_child_combined_deficiency_gets_no_folic_acid_order():
+    """Under 16 the folic acid is text only: no MedicationRequest at all (§11.6, §7.0)."""
+    cards = _run([patient(12, "male"), _b12(150, 10), LOW_FOLATE_7], **SELECT_FA)
+
+    assert [] == [c.rule_id for c in cards if _creates_medication_request(c)]
+
+
+def test_folic_acid_never_offered_without_the_b12_regimen():
+    """A lower card that loses the B12 create to the owner loses the folate part too (§11.6)."""
+    found = facts(
+        *EXAMPLE_1,
+        LOW_FOLATE_7,
+        hook=OSEL,
+        drafts=[FA_DRAFT],
+        selections=["MedicationRequest/fa-1"],
+    )
+    neuro = b12_neuro_untreated.evaluate(dataclasses.replace(found, hook=PV))
+    lower = folate_before_b12.evaluate(found)
+    assert all("Folate is low as well" in c.detail for c in (*neuro, *lower))
+
+    cards = interact([*neuro, *lower], found)
+
+    owner, other = _card(cards, "b12-neuro-untreated"), _card(cards, "folate-before-b12")
+    assert "Folate is low as well" in owner.detail
+    assert "Folate is low as well" not in other.detail
+    assert not _creates_medication_request(other)
+
+
+def test_guard_strips_folic_acid_with_the_b12_regimen():
+    """Dropping the B12 create drops the folic acid create from the same card (§11.6)."""
+    from cards.services import _without_b12_treatment
+
+    found = facts(*EXAMPLE_3, LOW_FOLATE_7)
+    (card,) = b12_deficiency_untreated.evaluate(found)
+    assert {
+        "MedicationRequest 317106": True,
+        "MedicationRequest Folic acid 5 mg tablets": False,
+    } == (_offers(card))
+
+    stripped = _without_b12_treatment(card, "note", found, keep_folate_text=False)
+    kept_text = _without_b12_treatment(card, "note", found)
+
+    assert not _creates_medication_request(stripped) and not _creates_medication_request(kept_text)
+    assert "Folate is low as well" not in stripped.detail
+    assert "Folate is low as well" in kept_text.detail
+
+
+# §11.11: a cause on record (pernicious anaemia, gastrectomy, ileal resection).
+CAUSE_ON_RECORD = [
+    pytest.param(
+        f"Cause on record: pernicious anaemia, {fmt_date(ago(400))}",
+        "pernicious an",
+        [patient(70), PERNICIOUS],
+        {},
+        id="pernicious-anaemia",
+    ),
+    pytest.param(
+        f"Cause on record: gastrectomy, {fmt_date(ago(2000))}",
+        "gastrectomy",
+        [patient(70), GASTRECTOMY_PROC, _b12(150, 10)],
+        {},
+        id="gastrectomy",
+    ),
+    pytest.param(
+        f"Cause on record: ileal resection, {fmt_date(ago(2000))}",
+        "ileal resection",
+        [patient(41, "male"), ILEUM_PROC, _b12(150, 10)],
+        {},
+        id="ileal-resection",
+    ),
+    pytest.param(
+        f"Cause on record: pernicious anemia, {fmt_date(ago(400))}",
+        "pernicious an",
+        [patient(70), PERNICIOUS],
+        {"settings": US},
+        id="pernicious-anemia-us",
+    ),
+]
+
+
+@pytest.mark.parametrize(("phrase", "cause", "resources", "chart"), CAUSE_ON_RECORD)
+def test_cause_on_record_changes_the_deficiency_card(phrase, cause, resources, chart):
+    """Name the cause once, lifelong IM; no "look for the cause", no dietary oral (§11.11)."""
+    detail = _card(_run(resources, **chart), "b12-deficiency-untreated").detail
+
+    assert phrase in detail
+    assert 1 == detail.lower().count(cause)
+    assert "lifelong and intramuscular" in detail
+    assert "Look for the cause" not in detail and "Where the cause is dietary" not in detail
+
+
+def test_no_cause_on_record_keeps_the_workup():
+    """Without a cause on record the card still says to look for it (§7.2, §11.11 silent)."""
+    detail = _card(_run(EXAMPLE_3), "b12-deficiency-untreated").detail
+
+    assert "Cause on record" not in detail
+    assert "Look for the cause" in detail and "Where the cause is dietary" in detail
+
+
+def test_ileal_resection_keeps_the_regimen_intramuscular():
+    """With oral first line on, an ileal resection on record still gets IM B12 (§11.11)."""
+    settings = Settings(profile=Profile.US, oral_first_non_neuro=True)
+    with_ileum = [patient(41, "male"), ILEUM_PROC, _b12(150, 10)]
+
+    assert {"MedicationRequest 309594": True} == _offers(
+        _card(_run(with_ileum, settings=settings), "b12-deficiency-untreated")
+    )
+    assert {"MedicationRequest 309593": True} == _offers(
+        _card(
+            _run([patient(41, "male"), _b12(150, 10)], settings=settings),
+            "b12-deficiency-untreated",
+        )
+    )
+
+
+def test_unknown_age_keeps_the_folate_words_but_no_order():
+    """Age unknown: the folate line and action stay, no MedicationRequest at all (§11.6, §7.0)."""
+    cards = _run([patient(None), _b12(150, 10), LOW_FOLATE_7])
+
+    card = _card(cards, "b12-deficiency-untreated")
+    assert "Folate is low as well" in card.detail
+    assert not _creates_medication_request(card)
