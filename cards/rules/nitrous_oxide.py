@@ -111,6 +111,6 @@ def _recreational(facts: Facts) -> list[Card]:
         compose.referral(facts, "neurology_referral", urgent=True, reasons=c.refs),
     ]
     if not treated:
-        c.offers.append(compose.treatment(facts, "neuro", c.refs))
+        c.treat("neuro")  # the B12 regimen, and the folic acid part with a low folate (§11.6)
     indicator = Indicator.WARNING if treated else Indicator.CRITICAL
     return [c.card(indicator, "summary.recreational", ["S-NG239", "S-N2O", "S-UMICH"])]

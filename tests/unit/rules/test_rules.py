@@ -22,6 +22,7 @@ from cards.services import SERVICES
 from cards.services import interact
 from cards.settings import Profile
 from cards.settings import Settings
+from tests.unit.fhir import ICD10CM
 from tests.unit.fhir import IM
 from tests.unit.fhir import IV
 from tests.unit.fhir import ORAL
@@ -1384,6 +1385,20 @@ COMBINED = [
         id="folic-acid-already-drafted-no-second-offer",
     ),
 ]
+
+
+def test_recreational_nitrous_oxide_card_carries_the_folic_acid_as_b12_owner():
+    """§11.6 with §11.9: the recreational nitrous oxide card owns the B12 regimen (the deficiency
+    card is suppressed), so it carries the low folate and the folic acid, never alone."""
+    n2o = condition(ICD10CM, "F18.10", "nitrous oxide misuse", ago(60), id="n2o-use")
+    resources = [patient(24, "male"), n2o, _b12(150, 10), _hb(10.1, 10), LOW_FOLATE_7]
+    cards = _run(resources)
+    offers = _offers(_card(cards, "nitrous-oxide"))
+
+    assert offers["MedicationRequest 317106"] is True
+    assert offers["MedicationRequest Folic acid 5 mg tablets"] is False
+    assert "Folate is low as well" in _card(cards, "nitrous-oxide").detail
+    assert "b12-deficiency-untreated" not in {c.source.topic.code for c in cards}
 
 
 @pytest.mark.parametrize(("rule_id", "offers", "resources", "chart"), COMBINED)
