@@ -2,7 +2,8 @@
 
 clinical-rules §7.13. Oral 1000 micrograms daily indefinitely, or 350-1000 micrograms daily, or
 1000 micrograms IM monthly [V] S-AAFP17, [V2] S-ASMBS. An oral supplement on record below
-`bariatric_min_daily_ug` is named on the card as too little (clinical-rules §11.12).
+`bariatric_min_daily_ug` is named on the card as too little (clinical-rules §11.12). S-NG239
+[V2] names bariatric surgery among the causes of B12 deficiency: the uk card's first source (§11.4).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cards.settings import Profile
 RULE_ID = "bariatric-prophylaxis"
 TITLE = "Bariatric surgery and lifelong vitamin B12"
 HOOKS = ("patient-view",)
-SOURCES = ("S-AAFP17", "S-ASMBS")
+SOURCES = ("S-AAFP17", "S-ASMBS", "S-NG239")
 SETTINGS = ("bariatric_regimen", "bariatric_min_daily_ug")
 
 
@@ -83,5 +84,5 @@ def evaluate(facts: Facts) -> list[Card]:
     c.act("lifelong", "check", regimen=chosen.words, least=least)
     c.offers.append(compose.offer_regimen(facts, chosen, c.refs))
     summary = "summary.inadequate" if too_little else "summary.none"
-    sources = ["S-AAFP17", "S-ASMBS"]
+    sources = ["S-AAFP17", "S-ASMBS", "S-NG239"]
     return [c.card(Indicator.WARNING, summary, sources, least=least)]

@@ -2,6 +2,8 @@
 
 clinical-rules §7.14. Resections of 20 cm or more are at risk of B12 malabsorption, shorter ones
 have not been shown to be [V] S-ILEUM; the monthly IM regimen only via secondary summaries [V2].
+S-NG239 [V2] names ileal resection and Crohn's disease of the ileum among the causes of B12
+deficiency: the uk card's first source (§11.4).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cards.units import Analyte
 RULE_ID = "ileal-resection"
 TITLE = "Ileal resection and vitamin B12"
 HOOKS = ("patient-view",)
-SOURCES = ("S-ILEUM",)
+SOURCES = ("S-ILEUM", "S-NG239")
 SETTINGS = ("ileal_resection_cm", "ileal_length_code", "b12_recent_days")
 
 
@@ -67,4 +69,4 @@ def evaluate(facts: Facts) -> list[Card]:
             compose.lab_test(facts, "b12", c.refs, recommended=True),
             compose.lab_test(facts, "mma", c.refs),
         ]
-    return [c.card(Indicator.WARNING, "summary", ["S-ILEUM"])]
+    return [c.card(Indicator.WARNING, "summary", ["S-ILEUM", "S-NG239"])]
