@@ -58,6 +58,11 @@ REQUIRED_TOPICS = {
     "child given an adult dose": "child",
     "critical card lost to alert fatigue": "fatigue",
     "fhir server returning partial data": "partial",
+    # clinical-rules §11 (issue 11)
+    "false prenatal folic acid alert": "prenatal",
+    "low result hidden by a same-time one": "same time",
+    "protective folic acid deleted": "protective",
+    "combined B12 and folate deficiency missed": "combined",
 }
 
 
