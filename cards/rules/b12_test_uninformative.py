@@ -2,7 +2,9 @@
 
 clinical-rules §7.21. Results within 2 weeks of an injection reflect the injection [V] S-MAYO-B12;
 intrinsic factor antibody results are invalid within 2 weeks of an injection [V] S-MAYO-IF;
-routine levels on established replacement do not guide treatment [V] S-BNSSG.
+routine levels on established replacement do not guide treatment [V] S-BNSSG. NICE NG239 asks
+for diagnostic samples to be taken before B12 replacement starts [V2] S-NG239: the uk card's
+first source for the injection branch (§11.4).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from cards.model import Indicator
 RULE_ID = "b12-test-uninformative"
 TITLE = "B12 test that cannot give a useful answer"
 HOOKS = ("order-select", "order-sign")
-SOURCES = ("S-MAYO-B12", "S-MAYO-IF", "S-BNSSG")
+SOURCES = ("S-MAYO-B12", "S-MAYO-IF", "S-BNSSG", "S-NG239")
 SETTINGS = ("uninformative_injection_days", "established_therapy_days")
 
 
@@ -40,7 +42,7 @@ def evaluate(facts: Facts) -> list[Card]:
         c = _draft(facts, [*b12_tests, *ifab_tests], last.ref)
         c.line("last_injection", dose=last.describe())
         c.act("injection", *(["ifab"] if ifab_tests else []), "mma")
-        sources = ["S-MAYO-B12", "S-MAYO-IF"]
+        sources = ["S-MAYO-B12", "S-MAYO-IF", "S-NG239"]
         days = (facts.today - last.when).days
         return [c.card(Indicator.INFO, "summary.injection", sources, days=days)]
     start = facts.any_therapy_start_date

@@ -4,6 +4,8 @@ clinical-rules §7.22. From the FDA cyanocobalamin label [V] S-FDA-CN: most of a
 in the urine; severe and rapid optic atrophy in early Leber's disease; benzyl alcohol ("gasping
 syndrome" in premature infants) and aluminium (renal impairment) excipients. US hydroxocobalamin
 label regimen 30 micrograms daily for 5-10 days, then 100-200 micrograms monthly [V] S-FDA-OH.
+The UK hydroxocobalamin monograph lists Leber's optic atrophy among its indications [V2] S-BNF
+(via the UK product information): the uk optic-atrophy card's first source (§11.4).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from cards.settings import Profile
 RULE_ID = "cyanocobalamin-safety"
 TITLE = "Cyanocobalamin order cautions"
 HOOKS = ("order-select", "order-sign")
-SOURCES = ("S-FDA-CN", "S-FDA-OH")
+SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-BNF")
 SETTINGS = ("infant_max_age_years", "egfr_renal_flag_below")
 
 
@@ -83,7 +85,7 @@ def _optic_atrophy(facts: Facts, order: Order) -> Card:
         c.offers.append(compose.treatment(facts, kind, [f.ref for f in facts.optic_atrophy]))
     else:
         c.act("us_hydroxocobalamin")
-    return c.card(Indicator.WARNING, "summary.optic", ["S-FDA-CN", "S-FDA-OH"])
+    return c.card(Indicator.WARNING, "summary.optic", ["S-FDA-CN", "S-FDA-OH", "S-BNF"])
 
 
 def _excipients(facts: Facts, order: Order, infant: bool) -> Card:

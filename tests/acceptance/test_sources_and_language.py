@@ -33,14 +33,13 @@ BY_URL = {ref.url: ref for ref in SOURCES.values()}
 RULE_SOURCES = {module.RULE_ID: module.SOURCES for module in RULE_MODULES}
 RULE_IDS = re.compile("|".join(re.escape(r) for r in sorted(RULE_SOURCES, key=len, reverse=True)))
 # §11.4 asks for a UK source first on every uk card, but §7 and §10.1 name none that covers
-# these rules' advice (potassium after starting B12, cyanocobalamin's IV, Leber's and excipient
-# cautions, a B12 drawn soon after an injection): citing S-CKS/S-NG239/S-BNF/S-BSH for advice not
+# these rules' advice (potassium after starting B12, the day-5-to-28 blood count response,
+# cyanocobalamin's IV and excipient cautions): citing S-CKS/S-NG239/S-BNF/S-BSH for advice not
 # verified in them would be a citation invented, so they keep their best source first in uk until
 # the clinical safety officer names one (closing note of issue 11). A card of theirs that cites a
 # UK source still cites it first (test_a_card_cites_its_profiles_sources_first).
 NO_UK_SOURCE = frozenset(
     {
-        "b12-test-uninformative",
         "cyanocobalamin-safety",
         "haematologic-response",
         "hypokalaemia-on-treatment",
