@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cards import compose
+from cards import maintenance
 from cards.draft import Draft
 from cards.facts import B12Status
 from cards.facts import Facts
 from cards.facts import Hook
 from cards.model import Card
 from cards.model import Indicator
-from cards.rules import maintenance_overdue
 
 
 RULE_ID = "nitrous-oxide"
@@ -83,7 +83,7 @@ def _parenteral_up_to_date(facts: Facts) -> bool:
     if not facts.on_parenteral_b12_record:
         return False
     record = replace(facts, hook=Hook.PATIENT_VIEW, b12_drafted=False)
-    return maintenance_overdue.overdue(record) is None
+    return maintenance.overdue(record) is None
 
 
 def _recreational(facts: Facts) -> list[Card]:

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from collections.abc import Sequence
 
 from cards import compose
+from cards import maintenance
 from cards import terminology as vs
 from cards.draft import Draft
 from cards.facts import B12Status
@@ -24,7 +25,6 @@ from cards.rules import b12_deficiency_untreated
 from cards.rules import b12_neuro_untreated
 from cards.rules import bariatric_prophylaxis
 from cards.rules import ileal_resection
-from cards.rules import maintenance_overdue
 from cards.rules import pernicious_anaemia_oral
 from cards.rules import vegan_diet_supplement
 from cards.wording import say
@@ -50,7 +50,7 @@ ADULT_DOSE_GROUP = (
 def replaced_cards(facts: Facts, silenced: Collection[str] = ()) -> list[tuple[Card, str]]:
     """Return the adult-dose cards the record would raise for an adult at chart open."""
     adult = facts.adult_view()
-    if maintenance_overdue.overdue(adult) is not None:  # a lapsed course replaces them (§7.17)
+    if maintenance.overdue(adult) is not None:  # a lapsed course replaces them (§7.17)
         silenced = {*silenced, b12_neuro_untreated.RULE_ID, b12_deficiency_untreated.RULE_ID}
     found = []
     for module, advice in ADULT_DOSE_GROUP:
