@@ -205,6 +205,46 @@ def _valuesets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    """Migrate the configured database (DATABASE_URL, else the instance folder's SQLite file) to
+    the newest schema revision, or print the revision it holds."""
+    import sqlalchemy as sa
+
+    from service import database
+    from service import migrations
+
+    app = _app_for_db()
+    url = database.database_url(app.config, app.instance_path)
+    engine = database.create_engine(url, float(app.config["FHIR_TIMEOUT_S"]))
+    try:
+        if args.action == "upgrade":
+            revision = migrations.upgrade(engine)
+            print(f"{database.describe(url)}: at schema revision {revision} (newest)")
+        else:
+            with engine.connect() as connection:
+                found = migrations.check(connection)
+            state = "newest" if found == migrations.head() else f"newest is {migrations.head()}"
+            print(f"{database.describe(url)}: schema revision {found or 'none'} ({state})")
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"b12-cds: database {database.describe(url)}: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _app_for_db() -> Any:
+    """Return a Flask app with the environment's configuration, without opening the database."""
+    from flask import Flask
+
+    from service import config as service_config
+
+    app = Flask("service", instance_relative_config=True)
+    app.config.from_mapping(service_config.DEFAULTS)
+    app.config.from_prefixed_env("B12CDS")
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `b12-cds` console script."""
     parser = argparse.ArgumentParser(prog="b12-cds", description=__doc__)
@@ -246,11 +286,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     wording.set_defaults(func=_wording)
     valuesets = sub.add_parser("valuesets", help="load and check every value set, list them")
     valuesets.set_defaults(func=_valuesets)
+    db = sub.add_parser("db", help="the database: migrate it, or show its schema revision")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=_db)
     args = parser.parse_args(argv)
     from cards.errors import ValueSetError
+    from service.migrations import SchemaAhead
 
     try:
         result: int = args.func(args)
+    except SchemaAhead as exc:
+        print(f"b12-cds: cannot start: {exc}", file=sys.stderr)
+        return 2
     except ValueSetError as exc:
         print(f"b12-cds: cannot start: {exc}", file=sys.stderr)
         return 2

@@ -6,9 +6,9 @@ DATABASE_URL wins when both are set. Without either, a SQLite file in the Flask 
 one `serve` shares it safely. PostgreSQL is named as `postgresql+psycopg://user@host/db`.
 
 This module owns the engine and the schema: `engine(app)` returns the app's engine, `METADATA`
-holds every table (today `jti_seen`, the replay store of `service.auth`; the feedback store will
-add its own here), and `ensure_schema` creates what is missing, tolerating several workers doing
-it at once. A later move to migrations replaces `ensure_schema` and nothing else.
+holds every table (`jti_seen`, the replay store of `service.auth`; `card_audit` and `feedback`,
+the learning loop of issue 12), and `ensure_schema` migrates the database to the code's newest
+Alembic revision (`service.migrations`), tolerating several workers doing it at once.
 
 The engine is created in `create_app`, which every server worker runs after it is forked, so no
 connection is shared across a fork.
@@ -38,6 +38,48 @@ JTI_SEEN = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     # epoch seconds after which the row may be swept (token exp plus the clock-skew leeway)
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+# Every card the service returned (or held back by the snooze), one row per card per answer
+# (issue 12). The patient is a keyed hash (HMAC-SHA256 with AUDIT_KEY), never the id.
+CARD_AUDIT = sa.Table(
+    "card_audit",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("card_uuid", sa.String(36), nullable=False, index=True),
+    sa.Column("rule_id", sa.String(64), nullable=False, index=True),
+    sa.Column("service", sa.String(64), nullable=False),
+    sa.Column("hook", sa.String(32), nullable=False),
+    sa.Column("indicator", sa.String(16), nullable=False),
+    sa.Column("suggestion_uuids", sa.JSON, nullable=False),  # list of the card's suggestion uuids
+    sa.Column("hook_instance", sa.String(128), nullable=False),
+    sa.Column("patient_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("snoozed", sa.Boolean, nullable=False, default=False),  # held back, not shown
+)
+
+# What clinicians did with a card (CDS Hooks 2.0 feedback), one row per distinct item.
+FEEDBACK = sa.Table(
+    "feedback",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # hex SHA-256 of the item's content: the same item sent twice is stored once
+    sa.Column("item_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("service", sa.String(64), nullable=False),
+    sa.Column("card_uuid", sa.String(36), nullable=False, index=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # accepted | overridden
+    sa.Column("accepted_suggestions", sa.JSON, nullable=False),  # list of suggestion uuids
+    sa.Column("override_system", sa.String(255), nullable=True),
+    sa.Column("override_code", sa.String(64), nullable=True),
+    sa.Column("override_display", sa.String(255), nullable=True),
+    sa.Column("user_comment", sa.Text, nullable=True),  # free text a clinician typed: never logged
+    sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # what the audit knew of the card when the feedback came (empty when it did not know it)
+    sa.Column("rule_id", sa.String(64), nullable=True, index=True),
+    sa.Column("patient_hash", sa.String(64), nullable=True, index=True),
+    sa.Column("unknown_card", sa.Boolean, nullable=False, default=False),
+    sa.Column("unknown_suggestions", sa.Boolean, nullable=False, default=False),
 )
 
 _EXTENSION = "b12cds.database"
@@ -91,39 +133,42 @@ class Database:
         self._lock = threading.Lock()
 
     def ensure_schema(self) -> None:
-        """Create the missing tables once; raise SQLAlchemyError if the database is unusable.
+        """Migrate the database to the code's newest revision once (`service.migrations`).
 
-        Two workers starting together may both find a table missing; the loser's CREATE fails,
-        and the retry finds the table there.
+        Raises:
+            SchemaAhead: the database was migrated by a newer release.
+            SQLAlchemyError: the database is unusable.
         """
         if self._schema_ready:
             return
         with self._lock:
             if self._schema_ready:
                 return
-            for attempt in range(3):
-                try:
-                    METADATA.create_all(self.engine, checkfirst=True)
-                    break
-                except sa.exc.SQLAlchemyError:
-                    if attempt == 2:
-                        raise
+            from service import migrations
+
+            migrations.upgrade(self.engine)
             self._schema_ready = True
 
     def ping(self) -> bool:
         """Return whether the database answers and holds the schema."""
+        from service.migrations import SchemaAhead
+
         try:
             self.ensure_schema()
             with self.engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
             return True
-        except sa.exc.SQLAlchemyError:
+        except (sa.exc.SQLAlchemyError, SchemaAhead):
             return False
 
 
 def init_app(app: Flask) -> Database:
-    """Create the app's database handle and its tables (a failure is logged, not raised: calls
-    that need the database are then refused and /healthz says `degraded`)."""
+    """Create the app's database handle and migrate it (a database that cannot be reached is
+    logged, not raised: calls that need it are then refused and /healthz says `degraded`).
+
+    Raises:
+        SchemaAhead: the database was migrated by a newer release; the service must not start.
+    """
     url = database_url(app.config, app.instance_path)
     database = Database(url, float(app.config["FHIR_TIMEOUT_S"]))
     app.extensions[_EXTENSION] = database
