@@ -133,7 +133,7 @@ class Service:
     hook: Hook
     rule_ids: tuple[str, ...]
     # Discovery title and description: `services.<id>.title|description` in
-    # cards/wording/services.toml; a text here only where the wording file cannot hold it.
+    # cards/wording/services.toml (the fields are a fallback for a service without wording).
     title: str = ""
     description: str = ""
 
@@ -217,17 +217,7 @@ SERVICES: Mapping[str, Service] = {
     for s in (
         Service("b12-patient-view", Hook.PATIENT_VIEW, _rules_for(Hook.PATIENT_VIEW)),
         Service("b12-order-select", Hook.ORDER_SELECT, _rules_for(Hook.ORDER_SELECT)),
-        Service(
-            "b12-order-sign",
-            Hook.ORDER_SIGN,
-            _rules_for(Hook.ORDER_SIGN),
-            # Kept here, byte for byte: it says "anaemia" in both profiles, which a shared or
-            # `us` wording text may not (tests/unit/test_wording.py).
-            description=(
-                "Checks every draft order before signing, as order-select does, plus potassium "
-                "safety when a first course of parenteral B12 starts with anaemia."
-            ),
-        ),
+        Service("b12-order-sign", Hook.ORDER_SIGN, _rules_for(Hook.ORDER_SIGN)),
     )
 }
 

@@ -31,10 +31,13 @@ def test_discovery_text_is_the_wording_files_or_the_one_kept_in_python(service_i
                 assert said == wording.render(profile, key)
 
 
-def test_order_sign_description_is_kept_byte_for_byte():
-    assert SERVICES["b12-order-sign"].discovery(Profile.US)["description"] == (
+@pytest.mark.parametrize(("profile", "word"), [(Profile.UK, "anaemia"), (Profile.US, "anemia")])
+def test_order_sign_description_speaks_the_profiles_language(profile, word):
+    """Every discovery text is wording content; b12-order-sign's says anaemia/anemia by profile
+    (it said "anaemia" in us too until the text moved to services.toml)."""
+    assert SERVICES["b12-order-sign"].discovery(profile)["description"] == (
         "Checks every draft order before signing, as order-select does, plus potassium "
-        "safety when a first course of parenteral B12 starts with anaemia."
+        f"safety when a first course of parenteral B12 starts with {word}."
     )
 
 
