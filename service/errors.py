@@ -6,7 +6,8 @@ CdsError                  500  base; never raised for bad input
 ├── UnknownService        404  service id not in the registry
 ├── PrefetchUnavailable   412  required data neither prefetched nor fetchable (`processing`)
 ├── PayloadTooLarge       413  body larger than MAX_CONTENT_LENGTH
-└── UnsupportedMediaType  415  body is not JSON
+├── UnsupportedMediaType  415  body is not JSON
+└── StoreUnavailable      503  the database cannot store the request now (the client may retry)
 
 One handler turns these, werkzeug's HTTP errors (unknown route, 405, 413) and anything
 unexpected into the same JSON OperationOutcome: never HTML, never a stack trace.
@@ -75,6 +76,13 @@ class UnsupportedMediaType(CdsError):
 
     status = 415
     code = "not-supported"
+
+
+class StoreUnavailable(CdsError):
+    """Raised when the database cannot store a request now: 503, issue code `transient`."""
+
+    status = 503
+    code = "transient"
 
 
 _WERKZEUG_CODES = {404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported"}

@@ -86,3 +86,41 @@ def test_refused_token_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert 401 == rv.status_code
     assert "request refused" in caplog.text
     assert token not in _log_text(caplog.records)
+
+
+def test_feedback_comments_and_uuids_are_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """Stored feedback is logged as counts: never the clinician's comment, the card or suggestion
+    uuids, or the override reason."""
+    comment = "Mrs Example saw haematology on Tuesday and declined injections"
+    card, suggestion = (
+        "5b0c7f3e-9d2a-4c1b-8e6f-1a2b3c4d5e6f",
+        "6c1d8e4f-0a3b-4d2c-9f7a-2b3c4d5e6f70",
+    )
+    items = [
+        {
+            "card": card,
+            "outcome": "overridden",
+            "overrideReason": {
+                "reason": {"system": "https://example.org/r", "code": "declined-x"},
+                "userComment": comment,
+            },
+            "outcomeTimestamp": "2026-11-29T10:10:23Z",
+        },
+        {
+            "card": card,
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": suggestion}],
+            "outcomeTimestamp": "2026-11-29T10:11:23Z",
+        },
+    ]
+    app = create_app(base_config())
+    url = "/cds-services/b12-patient-view/feedback"
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(2):  # the second time, both are duplicates
+            rv = app.test_client().post(url, json={"feedback": items}, headers=signed(url))
+            assert 200 == rv.status_code
+    text = _log_text(caplog.records)
+    assert "feedback stored" in text
+    assert [] == sorted(
+        s for s in (comment, "Mrs Example", card, suggestion, "declined-x") if s in text
+    )
