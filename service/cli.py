@@ -233,6 +233,46 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Print (or write to -o FILE) the governance report of the configured database."""
+    import sqlalchemy as sa
+
+    from service import database
+    from service import migrations
+    from service import report
+
+    if args.since and args.until and args.until < args.since:
+        print("b12-cds: --until is before --since", file=sys.stderr)
+        return 2
+    app = _app_for_db()
+    url = database.database_url(app.config, app.instance_path)
+    engine = database.create_engine(url, float(app.config["FHIR_TIMEOUT_S"]))
+    try:
+        with engine.connect() as connection:
+            found = migrations.check(connection)
+        if found != migrations.head():
+            print(f"b12-cds: {database.describe(url)}: run 'b12-cds db upgrade'", file=sys.stderr)
+            return 2
+        text = report.render(report.build(engine, args.since, args.until), args.format)
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"b12-cds: database {database.describe(url)}: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
 def _app_for_db() -> Any:
     """Return a Flask app with the environment's configuration, without opening the database."""
     from flask import Flask
@@ -289,6 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = sub.add_parser("db", help="the database: migrate it, or show its schema revision")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=_db)
+    governance = sub.add_parser("report", help="the governance report of card audit and feedback")
+    governance.add_argument("--since", type=_iso_date, help="first day (ISO date, UTC), inclusive")
+    governance.add_argument("--until", type=_iso_date, help="last day (ISO date, UTC), inclusive")
+    governance.add_argument("--format", choices=["html", "md", "csv"], default="html")
+    governance.add_argument("-o", "--output", help="write to this file (default: stdout)")
+    governance.set_defaults(func=_report)
     args = parser.parse_args(argv)
     from cards.errors import ValueSetError
     from service.migrations import SchemaAhead
