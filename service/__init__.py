@@ -20,6 +20,7 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
         cards.errors.ValueSetError: a value-set file is wrong; the message names file and line.
         ValueError: a clinical setting cannot be used; the message names the setting.
     """
+    from service import audit
     from service import auth
     from service import config
     from service import cors
@@ -42,7 +43,9 @@ def create_app(config_map: Mapping[str, Any] | None = None) -> Flask:
     settings = app.extensions["b12cds.settings"] = config.clinical_settings(app.config)
     errors.init_app(app)
     session = seams.init_app(app).session
-    auth.init_app(app, session, database.init_app(app))
+    store = database.init_app(app)
+    auth.init_app(app, session, store)
+    audit.init_app(app, store)
     cors.init_app(app)
     for blueprint in (discovery.bp, hooks.bp, feedback.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -14,6 +14,9 @@ sent), MAX_HEADER_BYTES (431 above it), CLIENT_HEADER_TIMEOUT_S and CLIENT_BODY_
 drops a client that has not sent its headers, or its body, within them), CLINICAL_SETTINGS
 (overrides of cards.settings.Settings by name), TODAY (ISO date that freezes the clock: fixtures
 and demos only).
+AUDIT_KEY (key of the card audit's patient hash; a key file in the instance folder, or
+AUDIT_KEY_FILE, when unset), AUDIT_TIMEOUT_S (bound on each audit step of a hook call),
+AUDIT_MAX_PENDING (audit steps that may wait at once), SNOOZE (rule id -> days; service.audit).
 The value-set extension folder is process-wide and read from the environment only
 (`B12CDS_VALUE_SET_DIR`, see `cards.terminology.site_directory`).
 """
@@ -48,6 +51,11 @@ DEFAULTS: Mapping[str, Any] = {
     "CLINICAL_SETTINGS": {},
     "TODAY": None,
     "REDIS_URL": None,
+    "AUDIT_KEY": None,
+    "AUDIT_KEY_FILE": None,
+    "AUDIT_TIMEOUT_S": 0.5,
+    "AUDIT_MAX_PENDING": 8,
+    "SNOOZE": {},
 }
 
 

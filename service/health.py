@@ -11,6 +11,8 @@ from flask.typing import ResponseReturnValue
 
 from cards.services import SERVICES
 from service import config as cfg
+from service.audit import auditor
+from service.database import database
 
 
 bp = Blueprint("health", __name__)
@@ -29,8 +31,11 @@ def healthz() -> ResponseReturnValue:
     replay_ok = current_app.extensions["b12cds.auth"]["replay"].ping()
     checks = {"value_sets": "ok"}  # loaded and checked at import, or the app would not start
     checks["replay_cache"] = "ok" if replay_ok else "unavailable"  # Redis, or the database
+    # the card audit: its database answers, and the last write of this worker did not miss
+    audit_ok = not auditor().failing and database(current_app).ping()
+    checks["audit"] = "ok" if audit_ok else "unavailable"
     return {
-        "status": "ok" if replay_ok else "degraded",
+        "status": "ok" if replay_ok and audit_ok else "degraded",
         "version": _version(),
         "services": len(SERVICES),
         "site_profile": current_app.extensions["b12cds.settings"].profile.value,

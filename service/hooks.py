@@ -22,6 +22,7 @@ from cards.services import SERVICES
 from cards.services import Service
 from cards.subjects import belongs_to
 from cards.subjects import patient_urls
+from service import audit
 from service import config as cfg
 from service import hook_request
 from service import prefetch
@@ -161,13 +162,23 @@ def call_service(service_id: str) -> ResponseReturnValue:
     service = find_service(service_id)  # else 404
     hook, context = hook_request.from_request(request, service)  # else 415 / 400
     outcome = answer(service, hook, context)  # else 412
+    recorded = audit.auditor().record(  # bounded in time; the snooze holds back answered cards
+        service.id,
+        service.hook,
+        hook.hookInstance,
+        context.patientId,
+        outcome.cards,
+        seams().clock(),
+    )
     log.info(
         "hook evaluated",
         extra={
             "service": service.id,
             "hook_instance": hook.hookInstance,
-            "rules": [card.rule_id for card in outcome.cards],
-            "cards": len(outcome.cards),
+            "rules": [card.rule_id for card in recorded.shown],
+            "cards": len(recorded.shown),
+            "snoozed": recorded.snoozed,
+            "audit": recorded.audit,
             "resources": outcome.resources,
             "unreadable_resources": outcome.unreadable,
             "foreign_resources": outcome.foreign,
@@ -176,4 +187,4 @@ def call_service(service_id: str) -> ResponseReturnValue:
             "ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    return {"cards": [to_json(card) for card in outcome.cards]}
+    return {"cards": [to_json(card) for card in recorded.shown]}

@@ -94,11 +94,14 @@ def base_config(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture(name="_database", scope="session", autouse=True)
 def _session_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Point every in-process app at a database file of this run, not the repository's
-    instance folder (a test that needs its own sets DATABASE_URL; live servers always do)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('database') / 'b12cds.sqlite'}"
+    """Point every in-process app at a database file and an audit key file of this run, not
+    the repository's instance folder (a test that needs its own sets DATABASE_URL; live
+    servers always do)."""
+    folder = tmp_path_factory.mktemp("database")
+    url = f"sqlite:///{folder / 'b12cds.sqlite'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("B12CDS_DATABASE_URL", url)
+        patch.setenv("B12CDS_AUDIT_KEY_FILE", str(folder / "audit.key"))  # not the repository's
         yield
 
 

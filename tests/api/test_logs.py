@@ -124,3 +124,35 @@ def test_feedback_comments_and_uuids_are_not_logged(caplog: pytest.LogCaptureFix
     assert [] == sorted(
         s for s in (comment, "Mrs Example", card, suggestion, "declined-x") if s in text
     )
+
+
+def test_audit_key_is_never_logged(
+    caplog: pytest.LogCaptureFixture, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither a configured AUDIT_KEY nor a generated key file's content reaches the logs: at
+    start, on a hook call (audited), on /healthz, and when the audit misses."""
+    body = load(FIXTURES / "hooks" / "b12-patient-view" / "ex01-neuro-paraesthesia.json")
+    url = "/cds-services/b12-patient-view"
+    configured = "configured-audit-key-that-must-never-be-logged"
+    key_file = tmp_path / "audit.key"
+    monkeypatch.setenv("B12CDS_AUDIT_KEY", configured)
+    with caplog.at_level(logging.DEBUG):
+        app = create_app(base_config())
+        assert 200 == app.test_client().post(url, json=body, headers=signed(url)).status_code
+        app.test_client().get("/healthz")
+        monkeypatch.delenv("B12CDS_AUDIT_KEY")
+        generated = create_app(base_config(AUDIT_KEY_FILE=str(key_file)))
+        assert 200 == generated.test_client().post(url, json=body, headers=signed(url)).status_code
+        down = create_app(
+            base_config(
+                AUDIT_KEY=configured,
+                REQUIRE_JWT=False,
+                DATABASE_URL=f"sqlite:///{tmp_path / 'missing' / 'b12cds.sqlite'}",
+            )
+        )
+        assert 200 == down.test_client().post(url, json=body).status_code
+    text = _log_text(caplog.records)
+    assert "hook evaluated" in text
+    assert "audit step missed" in text
+    assert configured not in text
+    assert key_file.read_text().strip() not in text

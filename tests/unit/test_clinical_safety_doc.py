@@ -63,6 +63,8 @@ REQUIRED_TOPICS = {
     "low result hidden by a same-time one": "same time",
     "protective folic acid deleted": "protective",
     "combined B12 and folate deficiency missed": "combined",
+    # issue 12: the snooze of answered cards
+    "advice hidden that still applies": "still applies",
 }
 
 
