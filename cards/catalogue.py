@@ -15,6 +15,7 @@ from dataclasses import fields
 from types import ModuleType
 
 from cards import orders
+from cards import overrides
 from cards.services import RULE_MODULES
 from cards.services import SERVICES
 from cards.settings import Profile
@@ -74,6 +75,11 @@ def _rule(module: ModuleType, settings: Settings, notes: dict[str, str]) -> list
         f"- **Suggestions:** {entry(module.RULE_ID, 'suggests', settings.profile)}",
         "- **Sources:** "
         + "; ".join(f"{tag} [{source(tag).label}]({source(tag).url})" for tag in module.SOURCES),
+        "- **Override reasons:** "
+        + "; ".join(
+            f"`{code}` {overrides.display(settings.profile, code)}"
+            for code in module.OVERRIDE_REASONS
+        ),
     ]
     if module.SETTINGS:
         lines.append("- **Settings (active values):**")
@@ -102,7 +108,13 @@ def render(settings: Settings) -> str:
     for service in SERVICES.values():
         rules = ", ".join(f"`{r}`" for r in service.rule_ids)
         out.append(f"| `{service.id}` | {service.hook.value} | {rules} |")
-    out.append("")
+    out += [
+        "",
+        "Every card carries its rule's override reasons (CDS Hooks `overrideReasons`), Codings "
+        f"of the code system `{overrides.OVERRIDE_SYSTEM}` with the displays shown here in the "
+        "site profile's wording.",
+        "",
+    ]
     for module in RULE_MODULES:
         out += _rule(module, settings, notes)
     out += [

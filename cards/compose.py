@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from cards import orders
+from cards import overrides
 from cards import units
 from cards.facts import B12Status
 from cards.facts import Facts
@@ -380,6 +381,7 @@ def card(
 
     `sources` are the rule's sources for this card, best first; the card's `source` is the first
     of them in the profile's order (`card_sources`, §11.4), the one its detail cites first.
+    Every card carries its rule's `OVERRIDE_REASONS` in the profile's wording (`overrides`).
     """
     uid = card_uuid(rule_id, facts.patient_id, [indicator.value, *evidence_refs])
     if f"common.title.{rule_id}" in MESSAGES:
@@ -406,4 +408,5 @@ def card(
         ),
         suggestions=suggestions,
         selectionBehavior="any" if suggestions else None,
+        overrideReasons=overrides.codings(facts.profile, rule_id),
     )

@@ -22,6 +22,13 @@ RULE_ID = "acid-suppression-monitoring"
 TITLE = "Long-term acid suppression and vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-AAFP17", "S-PDDI", "S-NG239")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "already-treated-elsewhere",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = (
     "acid_suppression_min_months",
     "acid_suppression_older_age",

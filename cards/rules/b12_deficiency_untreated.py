@@ -24,6 +24,14 @@ RULE_ID = "b12-deficiency-untreated"
 TITLE = "B12 deficiency with no B12 treatment on record"
 HOOKS = ("patient-view",)
 SOURCES = ("S-CKS", "S-BNF", "S-PAS", "S-FDA-CN", "S-US-DOSE", "S-AAFP17", "S-COCH")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "result-not-current",
+    "record-incorrect",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("b12_status_days", "oral_first_non_neuro", "folate_regimen")
 
 

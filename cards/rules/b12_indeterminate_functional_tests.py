@@ -19,6 +19,13 @@ RULE_ID = "b12-indeterminate-functional-tests"
 TITLE = "Indeterminate B12: functional test needed"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-NG239", "S-BSH", "S-NO-MMA", "S-AAFP17")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "b12-deficiency-excluded",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = (
     "b12_deficient_below_pg_ml",
     "b12_indeterminate_max_pg_ml",

@@ -21,6 +21,14 @@ RULE_ID = "b12-neuro-untreated"
 TITLE = "B12 deficiency with possible neurological involvement, untreated"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-CKS", "S-BNF", "S-PAS", "S-FDA-CN", "S-US-DOSE", "S-BSH")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "result-not-current",
+    "record-incorrect",
+    "not-clinically-relevant",
+    "specialist-managing",
+    "patient-declined",
+)
 SETTINGS = ("b12_status_days", "oral_first_non_neuro", "folate_regimen")
 
 

@@ -25,6 +25,7 @@ RULE_ID = "b12-test-uninformative"
 TITLE = "B12 test that cannot give a useful answer"
 HOOKS = ("order-select", "order-sign")
 SOURCES = ("S-MAYO-B12", "S-MAYO-IF", "S-BNSSG", "S-NG239")
+OVERRIDE_REASONS = ("order-intended", "record-incorrect", "not-clinically-relevant")
 SETTINGS = ("uninformative_injection_days", "established_therapy_days")
 
 

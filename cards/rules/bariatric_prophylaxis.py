@@ -24,6 +24,13 @@ RULE_ID = "bariatric-prophylaxis"
 TITLE = "Bariatric surgery and lifelong vitamin B12"
 HOOKS = ("patient-view",)
 SOURCES = ("S-AAFP17", "S-ASMBS", "S-NG239")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "record-incorrect",
+    "specialist-managing",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("bariatric_regimen", "bariatric_min_daily_ug")
 
 

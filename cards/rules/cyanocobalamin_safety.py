@@ -26,6 +26,7 @@ RULE_ID = "cyanocobalamin-safety"
 TITLE = "Cyanocobalamin order cautions"
 HOOKS = ("order-select", "order-sign")
 SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-BNF")
+OVERRIDE_REASONS = ("order-intended", "record-incorrect", "specialist-managing")
 SETTINGS = ("infant_max_age_years", "egfr_renal_flag_below")
 
 

@@ -24,6 +24,14 @@ RULE_ID = "folate-before-b12"
 TITLE = "Folic acid ordered before B12 deficiency is treated or excluded"
 HOOKS = ("order-select", "order-sign")
 SOURCES = ("S-FDA-CN", "S-CKS", "S-BSH", "S-US-DOSE", "S-LC-FOL")
+OVERRIDE_REASONS = (
+    "b12-deficiency-excluded",
+    "already-treated-elsewhere",
+    "folic-acid-needed",
+    "result-not-current",
+    "record-incorrect",
+    "patient-declined",
+)
 SETTINGS = (
     "folate_min_daily_mg",
     "folate_unknown_b12_mode",

@@ -19,6 +19,13 @@ RULE_ID = "folate-low-b12-unknown"
 TITLE = "Low folate without a B12 result"
 HOOKS = ("patient-view",)
 SOURCES = ("S-CKS", "S-FDA-CN")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "b12-deficiency-excluded",
+    "result-not-current",
+    "not-clinically-relevant",
+    "will-review-later",
+)
 SETTINGS = ("folate_days", "folate_serum_low_below_ng_ml", "folate_rbc_low_below_nmol_l")
 
 

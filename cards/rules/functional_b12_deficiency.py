@@ -20,6 +20,13 @@ RULE_ID = "functional-b12-deficiency"
 TITLE = "Possible functional B12 deficiency"
 HOOKS = ("patient-view",)
 SOURCES = ("S-MAYO-MMA", "S-NO-MMA", "S-UMICH", "S-BSH")
+OVERRIDE_REASONS = (
+    "b12-deficiency-excluded",
+    "not-clinically-relevant",
+    "test-already-arranged",
+    "result-not-current",
+    "will-review-later",
+)
 SETTINGS = (
     "mma_raised_above_umol_l",
     "homocysteine_raised_above_umol_l",

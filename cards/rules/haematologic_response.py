@@ -24,6 +24,12 @@ RULE_ID = "haematologic-response"
 TITLE = "Early blood count response to B12"
 HOOKS = ("patient-view",)
 SOURCES = ("S-FDA-CN",)
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "result-not-current",
+    "not-clinically-relevant",
+    "will-review-later",
+)
 SETTINGS = (
     "response_first_day",
     "response_warning_day",

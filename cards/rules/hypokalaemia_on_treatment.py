@@ -26,6 +26,12 @@ RULE_ID = "hypokalaemia-on-treatment"
 TITLE = "Low potassium early in B12 treatment"
 HOOKS = ("patient-view", "order-sign")
 SOURCES = ("S-FDA-CN", "S-K")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "result-not-current",
+    "record-incorrect",
+    "test-already-arranged",
+)
 SETTINGS = (
     "potassium_low_below_mmol_l",
     "potassium_critical_below_mmol_l",

@@ -24,6 +24,13 @@ RULE_ID = "ileal-resection"
 TITLE = "Ileal resection and vitamin B12"
 HOOKS = ("patient-view",)
 SOURCES = ("S-ILEUM", "S-NG239")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "record-incorrect",
+    "test-already-arranged",
+    "specialist-managing",
+    "will-review-later",
+)
 SETTINGS = ("ileal_resection_cm", "ileal_length_code", "b12_recent_days")
 
 

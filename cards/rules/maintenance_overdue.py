@@ -30,6 +30,13 @@ RULE_ID = "maintenance-overdue"
 TITLE = "Vitamin B12 maintenance overdue"
 HOOKS = ("patient-view",)
 SOURCES = ("S-BNF", "S-PAS", "S-FDA-OH", "S-FDA-CN")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "treatment-choice-deliberate",
+    "record-incorrect",
+    "specialist-managing",
+    "patient-declined",
+)
 SETTINGS = (
     "maintenance_history_days",
     "maint_uk_hydroxo_neuro_days",

@@ -23,6 +23,13 @@ RULE_ID = "metformin-monitoring"
 TITLE = "Metformin and vitamin B12 monitoring"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-MHRA", "S-AAFP17", "S-ADA")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "already-treated-elsewhere",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("metformin_min_months", "b12_recent_days", "exposure_gap_days")
 
 

@@ -29,6 +29,13 @@ RULE_ID = "nitrous-oxide"
 TITLE = "Nitrous oxide and vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-N2O", "S-NG239", "S-UMICH")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "order-intended",
+    "specialist-managing",
+    "record-incorrect",
+    "patient-declined",
+)
 SETTINGS: tuple[str, ...] = ()
 
 

@@ -34,6 +34,12 @@ RULE_ID = "paediatric-specialist"
 TITLE = "Under 16: paediatric specialist advice on vitamin B12"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-NG239",)
+OVERRIDE_REASONS = (
+    "specialist-managing",
+    "already-treated-elsewhere",
+    "record-incorrect",
+    "patient-declined",
+)
 SETTINGS = ("age_min_adult",)
 
 # The adult-dose group of §7.0, with the message naming the advice each card would give.

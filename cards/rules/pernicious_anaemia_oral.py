@@ -21,6 +21,13 @@ RULE_ID = "pernicious-anaemia-oral"
 TITLE = "Pernicious anaemia treated with oral or nasal B12 only"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-FDA-CN", "S-FDA-OH", "S-US-DOSE", "S-BSH")
+OVERRIDE_REASONS = (
+    "treatment-choice-deliberate",
+    "specialist-managing",
+    "record-incorrect",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("allow_oral_in_PA", "allow_oral_min_daily_mg", "folate_regimen")
 
 

@@ -21,6 +21,12 @@ RULE_ID = "potassium-monitoring"
 TITLE = "Potassium monitoring at the start of parenteral B12"
 HOOKS = ("patient-view", "order-sign")
 SOURCES = ("S-FDA-CN", "S-FDA-OH")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("potassium_watch_hours", "first_course_gap_days", "blood_count_days")
 
 

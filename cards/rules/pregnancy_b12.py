@@ -22,6 +22,14 @@ RULE_ID = "pregnancy-b12"
 TITLE = "Vitamin B12 in pregnancy and breastfeeding"
 HOOKS = ("patient-view", "order-select", "order-sign")
 SOURCES = ("S-BNSSG", "S-NG239")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "test-already-arranged",
+    "result-not-current",
+    "record-incorrect",
+    "not-clinically-relevant",
+    "will-review-later",
+)
 SETTINGS = ("pregnancy_max_weeks", "review_interval_weeks_pregnant")
 
 

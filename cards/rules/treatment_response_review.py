@@ -26,6 +26,12 @@ RULE_ID = "treatment-response-review"
 TITLE = "Review of the response to B12 treatment"
 HOOKS = ("patient-view",)
 SOURCES = ("S-NG239", "S-CKS", "S-FDA-CN")
+OVERRIDE_REASONS = (
+    "test-already-arranged",
+    "not-clinically-relevant",
+    "record-incorrect",
+    "will-review-later",
+)
 SETTINGS = (
     "review_interval_weeks_uk",
     "review_interval_weeks_us",

@@ -20,6 +20,13 @@ RULE_ID = "vegan-diet-supplement"
 TITLE = "Vegan or vegetarian diet and vitamin B12"
 HOOKS = ("patient-view",)
 SOURCES = ("S-VEGAN", "S-CKS")
+OVERRIDE_REASONS = (
+    "already-treated-elsewhere",
+    "record-incorrect",
+    "not-clinically-relevant",
+    "patient-declined",
+    "will-review-later",
+)
 SETTINGS = ("vegan_regimen",)
 
 _TEMPLATES = {"weekly-2000": "MR-VEGAN", "daily-10": "MR-VEGAN-DAILY", "seed": "MR-VEGAN-SEED"}
