@@ -177,6 +177,11 @@ class ReplayCache:
             self._seen[key] = exp + LEEWAY_S
             return True
 
+    def forget(self, issuer: str, jti: str) -> None:
+        """Drop (issuer, jti): a shared store holds it now."""
+        with self._lock:
+            self._seen.pop(f"{issuer}\x1f{jti}", None)
+
     def ping(self) -> bool:
         """Return whether the cache can be used (always, in process)."""
         return True
@@ -195,7 +200,15 @@ class DatabaseReplayCache(ReplayCache):
     (token `exp` plus the leeway); the primary key makes a second INSERT of the same key fail,
     in any process. A row whose expiry has passed is taken over by an UPDATE guarded by that
     expiry (atomic too), and expired rows are swept at most once per SWEEP_INTERVAL_S per
-    process. If the database cannot be used the call is refused (401, reason logged).
+    process.
+
+    If the database cannot be used, the replay check still runs, in this process: a `jti` is
+    checked against the database's rows as they were plus an in-process cache (`ReplayCache`)
+    that holds every `jti` this worker accepted during the outage. A replay to the same worker is
+    refused; one to another worker during the outage is not seen (the cost of staying available
+    while the database is down, issue 12: hook answers must not depend on the audit database).
+    One warning is logged per outage, and `ping` reports the store unavailable (/healthz degraded)
+    until the database answers again.
     """
 
     SWEEP_INTERVAL_S = 60.0
@@ -211,30 +224,49 @@ class DatabaseReplayCache(ReplayCache):
         self._sweep_interval_s = sweep_interval_s
         self._next_sweep = time.monotonic()
         self._sweep_lock = threading.Lock()
+        self._fallback = ReplayCache()  # this worker's jti during a database outage
+        self._outage = False
 
     def check_and_add(self, issuer: str, jti: str, exp: float) -> bool:
-        """Return True for a first use of (issuer, jti) in this database, False for a replay."""
+        """Return True for a first use of (issuer, jti), False for a replay: in the database, or
+        during its outage in this process (see the class docstring)."""
+        if not self._fallback.check_and_add(issuer, jti, exp):
+            return False  # seen by this worker during an outage
+        try:
+            first = self._check_in_database(issuer, jti, exp)
+        except sa.exc.SQLAlchemyError as exc:
+            if not self._outage:
+                self._outage = True
+                log.warning(
+                    "replay store unavailable: checking in this process",
+                    extra={"error": type(exc).__name__},
+                )
+            return True  # first use in this process: the fallback now holds it
+        if self._outage:
+            self._outage = False
+            log.info("replay store available again")
+        self._fallback.forget(issuer, jti)  # the database holds it now
+        return first
+
+    def _check_in_database(self, issuer: str, jti: str, exp: float) -> bool:
         key = jti_digest(issuer, jti)
         now = self._clock()
         expires_at = exp + LEEWAY_S
         table = database.JTI_SEEN
+        self._db.ensure_schema()
         try:
-            self._db.ensure_schema()
-            try:
-                with self._db.engine.begin() as connection:
-                    connection.execute(table.insert().values(key=key, expires_at=expires_at))
-                first = True
-            except sa.exc.IntegrityError:
-                with self._db.engine.begin() as connection:
-                    taken_over = connection.execute(
-                        table.update()
-                        .where(table.c.key == key, table.c.expires_at <= now)
-                        .values(expires_at=expires_at)
-                    )
-                first = taken_over.rowcount == 1
-            self._maybe_sweep(now)
-        except sa.exc.SQLAlchemyError as exc:
-            raise Unauthorized(f"replay store unavailable: {type(exc).__name__}") from exc
+            with self._db.engine.begin() as connection:
+                connection.execute(table.insert().values(key=key, expires_at=expires_at))
+            first = True
+        except sa.exc.IntegrityError:
+            with self._db.engine.begin() as connection:
+                taken_over = connection.execute(
+                    table.update()
+                    .where(table.c.key == key, table.c.expires_at <= now)
+                    .values(expires_at=expires_at)
+                )
+            first = taken_over.rowcount == 1
+        self._maybe_sweep(now)
         return first
 
     def _maybe_sweep(self, now: float) -> None:

@@ -4,6 +4,10 @@ the overridden warning, and the governance report counts all of it."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,11 +23,15 @@ from service.database import FEEDBACK
 from service.database import create_engine
 from service.database import engine
 from tests.conftest import FIXTURES
+from tests.conftest import ISSUER
+from tests.conftest import JWKS
 from tests.conftest import TODAY
 from tests.conftest import base_config
 from tests.conftest import load
 from tests.conftest import post_hook
 from tests.conftest import signed
+from tests.servers import free_port
+from tests.servers import live_server
 from tests.servers import postgres_server
 
 
@@ -147,3 +155,55 @@ def test_card_audit_feedback_snooze_and_report_round_trip(database_url):
     neuro_counts = rules["b12-neuro-untreated"].total
     assert (neuro_counts.shown, neuro_counts.accepted, neuro_counts.overridden) == (2, 1, 0)
     assert 0 == built.unknown_feedback
+
+
+def _post(url: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_serve_keeps_answering_signed_hooks_while_its_database_is_down(tmp_path):
+    """`b12-cds serve --workers 2` on PostgreSQL: the database stopped under it, signed hook calls
+    are still answered with their cards and /healthz says degraded (audit and replay store)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    path = "/cds-services/b12-patient-view"
+    body = load(WARNING)
+    with contextlib.ExitStack() as database_stack, contextlib.ExitStack() as server_stack:
+        url = database_stack.enter_context(postgres_server())
+        server = server_stack.enter_context(
+            live_server(
+                tmp_path,
+                "--workers",
+                "2",
+                port=port,
+                TRUSTED_ISSUERS={ISSUER: {"jwks": JWKS}},
+                PUBLIC_BASE_URL=base,
+                TODAY=TODAY,
+                DATABASE_URL=url,
+            )
+        )
+        status, answer = _post(base, path, body, signed(path, base_url=base))
+        assert 200 == status, server.log()
+        cards = {c["uuid"] for c in answer["cards"]}
+        assert cards
+        database_stack.close()  # PostgreSQL stops under the running service
+
+        for _ in range(4):  # both workers, each with its own pool
+            status, answer = _post(base, path, body, signed(path, base_url=base))
+            assert 200 == status, server.log()
+            assert cards == {c["uuid"] for c in answer["cards"]}
+        with urllib.request.urlopen(base + "/healthz", timeout=20) as answer:
+            health = json.loads(answer.read())
+        assert "degraded" == health["status"]
+        assert "unavailable" == health["checks"]["audit"]
+        log = server.log()
+    assert '"audit": "missed"' in log
