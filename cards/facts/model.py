@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from cards import labs
+from cards.labs import Klass
 from cards.labs import LabResult
 from cards.labs import fmt_date
 from cards.medications import B12Product
@@ -360,6 +361,27 @@ class Facts:
             and any(f.when is not None and (self.today - f.when).days > days
                     for f in self.lifelong_indication)
         )  # fmt: skip
+
+    @property
+    def untreated_low_b12(self) -> LabResult | None:
+        """Return the last B12/holoTC result when it was low and no B12 treatment followed (§11.12).
+
+        Treatment followed when a B12 dose, or a B12 request or statement starting or ending on or
+        after the result, is on record; an undated B12 record counts as treatment (the card cannot
+        say none followed). Multivitamins never count (§2.7).
+        """
+        last = self.latest(Analyte.B12, Analyte.HOLOTC)
+        if last is None or last.klass is not Klass.LOW:
+            return None
+        if any(dose.when >= last.when for dose in self.b12_doses):
+            return None
+        for order in self.orders:
+            if order.draft or not order.is_b12:
+                continue
+            dates = [d for d in (order.start, order.end) if d is not None]
+            if not dates or max(dates) >= last.when:
+                return None
+        return last
 
     def maintenance_interval(self, dose: Dose) -> tuple[int, int]:
         """Return (interval, grace) in days for the last dose's product (§7.17 table)."""

@@ -3,7 +3,7 @@
 clinical-rules §7.12. More than 12 months of acid suppression reduces B12 absorption; age over 75
 adds risk [V] S-AAFP17; codes [V] S-PDDI; NG239 lists other interfering drugs [V2] S-NG239.
 When the last B12 (older than the lookback) was low and no B12 treatment has followed, the card is
-a warning and says so (clinical-rules §11.12; `metformin_monitoring.untreated_low_b12`).
+a warning and says so (clinical-rules §11.12; `Facts.untreated_low_b12`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from cards.labs import fmt_date
 from cards.labs import fmt_number
 from cards.model import Card
 from cards.model import Indicator
-from cards.rules.metformin_monitoring import untreated_low_b12
 
 
 RULE_ID = "acid-suppression-monitoring"
@@ -70,7 +69,7 @@ def evaluate(facts: Facts) -> list[Card]:
     c.line("exposure", names=names, start=start, length=compose.months_text(exposure.months))
     c.evidence += [c.say("evidence.also", risk=r) for r in risks] + clinical
     c.evidence.append(compose.no_recent_b12_line(facts))
-    low = untreated_low_b12(facts)
+    low = facts.untreated_low_b12
     if low is not None:
         c.act("low_untreated", date=fmt_date(low.when))
     c.act("consider", "ng239")

@@ -11,12 +11,9 @@ from __future__ import annotations
 from cards import compose
 from cards.draft import Draft
 from cards.facts import Facts
-from cards.labs import Klass
-from cards.labs import LabResult
 from cards.labs import fmt_date
 from cards.model import Card
 from cards.model import Indicator
-from cards.units import Analyte
 
 
 RULE_ID = "metformin-monitoring"
@@ -31,27 +28,6 @@ OVERRIDE_REASONS = (
     "will-review-later",
 )
 SETTINGS = ("metformin_min_months", "b12_recent_days", "exposure_gap_days")
-
-
-def untreated_low_b12(facts: Facts) -> LabResult | None:
-    """Return the last B12/holoTC result when it was low and no B12 treatment followed (§11.12).
-
-    Treatment followed when a B12 dose, or a B12 request or statement starting or ending on or
-    after the result, is on record; an undated B12 record counts as treatment (the card cannot
-    say none followed). Multivitamins never count (§2.7).
-    """
-    last = facts.latest(Analyte.B12, Analyte.HOLOTC)
-    if last is None or last.klass is not Klass.LOW:
-        return None
-    if any(dose.when >= last.when for dose in facts.b12_doses):
-        return None
-    for order in facts.orders:
-        if order.draft or not order.is_b12:
-            continue
-        dates = [d for d in (order.start, order.end) if d is not None]
-        if not dates or max(dates) >= last.when:
-            return None
-    return last
 
 
 def evaluate(facts: Facts) -> list[Card]:
@@ -80,7 +56,7 @@ def evaluate(facts: Facts) -> list[Card]:
     c.evidence += [c.say("evidence.drafted", order=d.describe()) for d in focused]
     c.evidence += compose.risk_evidence(facts)
     c.evidence.append(compose.no_recent_b12_line(facts))
-    low = untreated_low_b12(facts)
+    low = facts.untreated_low_b12
     if low is not None:
         c.cite([low])
         c.act("low_untreated", date=fmt_date(low.when))
