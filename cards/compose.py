@@ -308,7 +308,9 @@ def b12_evidence(facts: Facts, pernicious_anaemia: bool = True) -> list[str]:
             say(
                 facts,
                 "common.evidence.excluded",
-                result=f"{result.name} {result.value_text()} on {fmt_date(result.when)}",
+                name=result.name,
+                value=result.value_text(),
+                date=fmt_date(result.when),
                 days=result.days_after_injection,
             )
         )

@@ -21,6 +21,7 @@ disagreement.
 from __future__ import annotations
 
 import sys
+from functools import cache
 
 from cards.model import Coding
 from cards.settings import Profile
@@ -74,6 +75,11 @@ def reasons_of(rule_id: str) -> tuple[str, ...]:
     return codes
 
 
+@cache
 def codings(profile: Profile, rule_id: str) -> tuple[Coding, ...]:
-    """Return the override reasons of a rule's cards, in the order the rule lists them."""
+    """Return the override reasons of a rule's cards, in the order the rule lists them.
+
+    Rendered once per profile and rule (the wording is fixed at start): every card of every hook
+    call carries them, so they are not rendered again for each.
+    """
     return tuple(coding(profile, code) for code in reasons_of(rule_id))

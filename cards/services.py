@@ -236,20 +236,18 @@ def _creates_b12(action: Action) -> bool:
     return _creates_medication(action) and not orders.is_folic_acid_request(action.resource)
 
 
-def _without_b12_treatment(
-    card: Card, note: str, facts: Facts | None = None, keep_folate_text: bool = True
-) -> Card:
+def _without_b12_treatment(card: Card, note: str, owned_elsewhere: Facts | None = None) -> Card:
     """Return the card without its B12 MedicationRequest suggestion, with a note in the detail.
 
     The §11.6 folic acid suggestion goes with it: it is never offered without the B12 regimen on
-    the same card. Given `facts` and not `keep_folate_text` (another card owns the regimen), the
+    the same card. Given the facts as `owned_elsewhere` (another card owns the regimen), the
     low-folate evidence line and folic acid action go too, so they stay only on the owner card.
     """
     if not any(_creates_b12(a) for s in card.suggestions for a in s.actions):
         return card
     kept = tuple(s for s in card.suggestions if not any(_creates_medication(a) for a in s.actions))
     detail = card.detail
-    folate = compose.folate_lines(facts) if facts is not None and not keep_folate_text else None
+    folate = compose.folate_lines(owned_elsewhere) if owned_elsewhere is not None else None
     if folate is not None:
         lines = detail.split("\n")
         detail = "\n".join(line for line in lines if line not in {f"- {t}" for t in folate})
@@ -287,21 +285,22 @@ def _one_referral_each(cards: list[Card], facts: Facts) -> list[Card]:
     and says that the referral is suggested on the card above.
     """
     rank = {rule_id: i for i, rule_id in enumerate((*TREATMENT_OWNERS, *RULES))}
-    holder: dict[str, Card] = {}
-    for card in sorted(cards, key=lambda c: rank.get(c.rule_id, len(rank))):
-        for suggestion in card.suggestions:
-            for action in suggestion.actions:
-                name = _referral(action)
-                if name is not None:
-                    holder.setdefault(name, card)
-    result = []
-    for card in cards:
-        repeated = {
-            i: holder[name]
+    # each card's referral suggestions: (suggestion index, referral name)
+    named = {
+        id(card): [
+            (i, name)
             for i, s in enumerate(card.suggestions)
             for name in filter(None, (_referral(a) for a in s.actions))
-            if holder[name] is not card
-        }
+        ]
+        for card in cards
+    }
+    holder: dict[str, Card] = {}
+    for card in sorted(cards, key=lambda c: rank.get(c.rule_id, len(rank))):
+        for _, name in named[id(card)]:
+            holder.setdefault(name, card)
+    result = []
+    for card in cards:
+        repeated = {i: holder[name] for i, name in named[id(card)] if holder[name] is not card}
         if repeated:
             by_owner: dict[str, list[str]] = {}
             for i, owner in repeated.items():
@@ -364,7 +363,7 @@ def interact(cards: list[Card], facts: Facts, paediatric: bool = False) -> list[
             card = _without_b12_treatment(card, say(facts, "common.note.age_unknown"))
         elif owner is not None and card is not owner and card.rule_id in TREATMENT_OWNERS:
             card = _without_b12_treatment(
-                card, say(facts, "common.note.owner", summary=owner.summary), facts, False
+                card, say(facts, "common.note.owner", summary=owner.summary), facts
             )
         guarded.append(card)
     if paediatric:

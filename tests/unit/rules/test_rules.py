@@ -1484,8 +1484,8 @@ def test_guard_strips_folic_acid_with_the_b12_regimen():
         "MedicationRequest Folic acid 5 mg tablets": False,
     } == (_offers(card))
 
-    stripped = _without_b12_treatment(card, "note", found, keep_folate_text=False)
-    kept_text = _without_b12_treatment(card, "note", found)
+    stripped = _without_b12_treatment(card, "note", owned_elsewhere=found)
+    kept_text = _without_b12_treatment(card, "note")
 
     assert not _creates_medication_request(stripped) and not _creates_medication_request(kept_text)
     assert "Folate is low as well" not in stripped.detail
