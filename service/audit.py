@@ -183,15 +183,10 @@ class Auditor:
                 sa.select(FEEDBACK.c.card_uuid, FEEDBACK.c.outcome_at).where(
                     FEEDBACK.c.card_uuid.in_(uuids),
                     FEEDBACK.c.outcome == "overridden",
-                    FEEDBACK.c.outcome_at >= earliest.replace(tzinfo=None),
+                    FEEDBACK.c.outcome_at >= earliest,
                 )
             ).all()
-        found = set()
-        for card_uuid, outcome_at in rows:
-            moment = outcome_at if outcome_at.tzinfo else outcome_at.replace(tzinfo=UTC)
-            if moment >= since[card_uuid]:
-                found.add(card_uuid)
-        return found
+        return {card_uuid for card_uuid, outcome_at in rows if outcome_at >= since[card_uuid]}
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert audit rows in one transaction."""

@@ -20,6 +20,8 @@ import logging
 import math
 import os
 import threading
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +42,34 @@ JTI_SEEN = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
 )
 
+
+def utc(moment: datetime) -> datetime:
+    """Return an aware UTC datetime (a moment without an offset is read as UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment stored in UTC and read back as an aware UTC datetime on every backend.
+
+    PostgreSQL keeps the offset (timestamptz); SQLite keeps none and gave back naive values, so
+    each reader had to add UTC again. Here it is done once, for every timestamp column.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = utc(value)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else utc(value)
+
+
 # Every card the service returned (or held back by the snooze), one row per card per answer
 # (issue 12). The patient is a keyed hash (HMAC-SHA256 with AUDIT_KEY), never the id.
 CARD_AUDIT = sa.Table(
@@ -54,7 +84,7 @@ CARD_AUDIT = sa.Table(
     sa.Column("suggestion_uuids", sa.JSON, nullable=False),  # list of the card's suggestion uuids
     sa.Column("hook_instance", sa.String(128), nullable=False),
     sa.Column("patient_hash", sa.String(64), nullable=False, index=True),
-    sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("shown_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("snoozed", sa.Boolean, nullable=False, default=False),  # held back, not shown
 )
 
@@ -73,8 +103,8 @@ FEEDBACK = sa.Table(
     sa.Column("override_code", sa.String(64), nullable=True),
     sa.Column("override_display", sa.String(255), nullable=True),
     sa.Column("user_comment", sa.Text, nullable=True),  # free text a clinician typed: never logged
-    sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("outcome_at", UtcDateTime(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     # what the audit knew of the card when the feedback came (empty when it did not know it)
     sa.Column("rule_id", sa.String(64), nullable=True, index=True),
     sa.Column("patient_hash", sa.String(64), nullable=True, index=True),

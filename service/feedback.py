@@ -104,7 +104,7 @@ def item_key(service_id: str, item: FeedbackItem) -> str:
     """Return the hex SHA-256 of the item's canonical form (sorted JSON, UTC timestamp) and the
     service: the same item sent twice has the same key."""
     canonical = item.model_dump(mode="json")
-    canonical["outcomeTimestamp"] = _utc(item.outcomeTimestamp).isoformat()
+    canonical["outcomeTimestamp"] = database.utc(item.outcomeTimestamp).isoformat()
     text = json.dumps(
         {"service": service_id, "item": canonical},
         sort_keys=True,
@@ -112,13 +112,6 @@ def item_key(service_id: str, item: FeedbackItem) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _utc(moment: datetime) -> datetime:
-    """Return an aware UTC datetime (a timestamp without an offset is read as UTC)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _audit(connection: Connection, card_uuids: set[str]) -> dict[str, tuple[str, str, set[str]]]:
@@ -164,7 +157,7 @@ def _row(
         "override_code": reason.code if reason else None,
         "override_display": reason.display if reason else None,
         "user_comment": item.overrideReason.userComment if item.overrideReason else None,
-        "outcome_at": _utc(item.outcomeTimestamp),
+        "outcome_at": database.utc(item.outcomeTimestamp),
         "received_at": received_at,
         "rule_id": audit[0] if audit else None,
         "patient_hash": audit[1] if audit else None,

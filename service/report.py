@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 
 from service.database import CARD_AUDIT
 from service.database import FEEDBACK
+from service.database import utc
 
 
 FLAG_OVERRIDE_RATE = 0.6
@@ -172,13 +173,8 @@ class Report:
         return [r for r in self.rules if r.flag]
 
 
-def _utc(value: datetime) -> datetime:
-    """Return a datetime in UTC (SQLite gives back naive values: they were stored as UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def iso_week(value: datetime) -> str:
-    year, week, _ = _utc(value).isocalendar()
+    year, week, _ = utc(value).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -204,7 +200,7 @@ def build(
     end = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
 
     def inside(value: datetime) -> bool:
-        moment = _utc(value)
+        moment = utc(value)
         return (start is None or moment >= start) and (end is None or moment < end)
 
     audit_columns = (
